@@ -1,0 +1,67 @@
+#include "common/run_once.h"
+
+#include <spdlog/spdlog.h>
+
+#include "backup/backup_job.h"
+#include "common/exit_codes.h"
+#include "common/state_lock.h"
+#include "fs/open_node.h"
+#include "repo/repository.h"
+#include "store/hash_store.h"
+
+namespace nb {
+
+namespace {
+
+bool run_node(const config::NodeConfig& node, store::HashStore& store, repo::Repository& repo) {
+  auto fs = fs::open_node_fs(node);
+  if (!fs) {
+    spdlog::error("{} backup failed: {}", node.id, fs.error().message());
+    return false;
+  }
+  backup::JobOptions options;
+  options.exclude = node.exclude;
+  return backup::BackupJob(node.id, node.paths, options).run(**fs, store, repo).ok;
+}
+
+}  // namespace
+
+int run_once(const config::Config& config, const std::vector<std::string>& node_ids) {
+  std::vector<const config::NodeConfig*> nodes;
+  for (const auto& id : node_ids) {
+    const auto* node = config.find_node(id);
+    if (node == nullptr) {
+      spdlog::error("no node \"{}\" in {}", id, config.source);
+      return kExitUsage;
+    }
+    nodes.push_back(node);
+  }
+  if (node_ids.empty()) {
+    for (const auto& node : config.nodes) nodes.push_back(&node);
+  }
+  auto lock = lock_state_dir(config.state_dir);
+  if (!lock) {
+    spdlog::error("{}", lock.error().message());
+    return kExitFailure;
+  }
+  store::HashStore store;
+  const auto report = store.load(config.state_dir);
+  for (const auto& warning : report.warnings) spdlog::warn("hash store: {}", warning);
+  auto repo = repo::Repository::open(config.repository, /*create=*/true);
+  if (!repo) {
+    spdlog::error("{}", repo.error().message());
+    return kExitFailure;
+  }
+  bool all_ok = true;
+  for (const auto* node : nodes) {
+    all_ok = run_node(*node, store, **repo) && all_ok;
+    // Saved after each node, so a crash later in the run does not cost this node's work.
+    if (auto saved = store.save(config.state_dir); !saved) {
+      spdlog::error("hash store: {}", saved.error().message());
+      all_ok = false;
+    }
+  }
+  return all_ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace nb

@@ -1,0 +1,25 @@
+// nodebackupctl's commands. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nb::ctl {
+
+struct Invocation {
+  std::string config = "/etc/nodebackup/config.json";
+  std::string socket;
+  std::string command;
+  std::vector<std::string> args;
+  std::string target;
+  bool json = false;
+  bool fast = false;
+};
+
+// Commands that work on the repository directly, with or without a daemon.
+int snapshots(const Invocation& inv);
+int ls(const Invocation& inv);
+int restore(const Invocation& inv);
+int verify(const Invocation& inv);
+
+}  // namespace nb::ctl

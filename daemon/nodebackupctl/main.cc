@@ -1,0 +1,70 @@
+// nodebackupctl: the operator's tool. Parses options and dispatches to a command.
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <map>
+
+#include "common/exit_codes.h"
+#include "common/logging.h"
+#include "nodebackupctl/commands.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+const char* const kUsage =
+    "Usage: nodebackupctl [options] COMMAND [ARGS]\n"
+    "Commands (on the repository, with or without a daemon; -c CONFIG):\n"
+    "  snapshots [NODE] [--json]         list snapshots, oldest first\n"
+    "  ls NODE SNAPSHOT|latest [PATH]    list what a snapshot holds\n"
+    "  restore NODE SNAPSHOT|latest [PATH...] --target DIR\n"
+    "                                    restore to DIR/<absolute path on the node>\n"
+    "  verify [--fast]                   re-hash every object and check every reference\n"
+    "                                    (--fast: references only)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  nb::ctl::Invocation inv;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "show this help")(
+      "config,c", po::value(&inv.config)->value_name("PATH"),
+      "configuration file (default /etc/nodebackup/config.json)")(
+      "socket,s", po::value(&inv.socket)->value_name("PATH"), "the daemon's control socket")(
+      "json", po::bool_switch(&inv.json), "machine-readable output")(
+      "target", po::value(&inv.target)->value_name("DIR"), "restore: where to restore to")(
+      "fast", po::bool_switch(&inv.fast), "verify: check references only");
+  po::options_description hidden;
+  hidden.add_options()("words", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description positional;
+  positional.add("words", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "nodebackupctl: " << e.what() << "\n" << kUsage << desc;
+    return nb::kExitUsage;
+  }
+  if (vm.count("help") || !vm.count("words")) {
+    (vm.count("help") ? std::cout : std::cerr) << kUsage << desc;
+    return vm.count("help") ? nb::kExitOk : nb::kExitUsage;
+  }
+  auto words = vm["words"].as<std::vector<std::string>>();
+  inv.command = words.front();
+  inv.args.assign(words.begin() + 1, words.end());
+  (void)nb::setup_logging("warning");
+
+  static const std::map<std::string, int (*)(const nb::ctl::Invocation&)> commands = {
+      {"snapshots", nb::ctl::snapshots},
+      {"ls", nb::ctl::ls},
+      {"restore", nb::ctl::restore},
+      {"verify", nb::ctl::verify}};
+  const auto it = commands.find(inv.command);
+  if (it == commands.end()) {
+    std::cerr << "nodebackupctl: unknown command \"" << inv.command << "\"\n" << kUsage;
+    return nb::kExitUsage;
+  }
+  return it->second(inv);
+}

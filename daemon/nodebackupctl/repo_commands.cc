@@ -1,0 +1,151 @@
+// The commands that read the repository directly: they need only the config file.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common/exit_codes.h"
+#include "config/config.h"
+#include "nodebackupctl/commands.h"
+#include "repo/browse.h"
+#include "repo/repository.h"
+#include "repo/restore.h"
+#include "repo/verify.h"
+#include "util/clock.h"
+#include "util/json_text.h"
+
+namespace nb::ctl {
+
+namespace {
+
+int usage(const std::string& text) {
+  std::cerr << "nodebackupctl: usage: nodebackupctl " << text << "\n";
+  return kExitUsage;
+}
+
+int failure(const Error& error) {
+  std::cerr << "nodebackupctl: " << error.message() << "\n";
+  return error.op() == "config" || error.op() == "read config" ? kExitConfig : kExitFailure;
+}
+
+// Opens the repository the config names; on failure prints why and sets `code`.
+std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code) {
+  auto config = config::load_config(inv.config);
+  if (!config) {
+    code = failure(config.error());
+    return nullptr;
+  }
+  auto repo = repo::Repository::open(config->repository, /*create=*/false);
+  if (!repo) {
+    code = failure(repo.error());
+    return nullptr;
+  }
+  return std::move(*repo);
+}
+
+std::string mode_string(const repo::TreeEntry& e) {
+  std::string s = e.type == fs::FileType::directory ? "d"
+                  : e.type == fs::FileType::symlink ? "l"
+                                                    : "-";
+  const char* rwx = "rwxrwxrwx";
+  for (int bit = 8; bit >= 0; --bit) s += (e.mode >> bit & 1) ? rwx[8 - bit] : '-';
+  return s;
+}
+
+}  // namespace
+
+int snapshots(const Invocation& inv) {
+  if (inv.args.size() > 1) return usage("snapshots [NODE] [--json]");
+  int code = kExitOk;
+  auto repo = open_repo(inv, code);
+  if (!repo) return code;
+  auto list = repo->snapshots(inv.args.empty() ? std::string{} : inv.args[0]);
+  if (!list) return failure(list.error());
+  if (inv.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *list) out.push_back(repo::snapshot_summary_json(r));
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-24s %-12s %-20s %-7s %8s %8s %8s %8s %10s\n", "ID", "NODE", "FINISHED", "PARTIAL",
+              "SCANNED", "CHANGED", "NEW", "DELETED", "STORED");
+  for (const auto& r : *list) {
+    std::printf("%-24s %-12s %-20s %-7s %8llu %8llu %8llu %8llu %10s\n", r.id.c_str(),
+                r.node.c_str(), rfc3339(r.finished_ns).c_str(), r.partial ? "yes" : "no",
+                static_cast<unsigned long long>(r.counts.scanned),
+                static_cast<unsigned long long>(r.counts.changed),
+                static_cast<unsigned long long>(r.counts.added),
+                static_cast<unsigned long long>(r.counts.deleted),
+                format_bytes(r.counts.bytes_stored).c_str());
+  }
+  return kExitOk;
+}
+
+int ls(const Invocation& inv) {
+  if (inv.args.size() < 2 || inv.args.size() > 3) return usage("ls NODE SNAPSHOT|latest [PATH]");
+  int code = kExitOk;
+  auto repo = open_repo(inv, code);
+  if (!repo) return code;
+  auto record = repo->find_snapshot(inv.args[0], inv.args[1]);
+  if (!record) return failure(record.error());
+  const auto print = [](const std::string& path, const repo::TreeEntry& e) {
+    std::printf("%s %5u:%-5u %12llu %s %s%s\n", mode_string(e).c_str(), e.uid, e.gid,
+                static_cast<unsigned long long>(e.size), rfc3339(e.mtime_ns).c_str(),
+                printable(path).c_str(),
+                e.type == fs::FileType::symlink ? (" -> " + printable(e.target)).c_str() : "");
+  };
+  for (const auto& root : record->roots) {
+    const std::string& start = inv.args.size() == 3 ? inv.args[2] : root.path;
+    auto entry = repo::find_entry(*repo, *record, start);
+    if (!entry) return failure(entry.error());
+    if (auto r = repo::walk_entry(*repo, start, *entry, print); !r) return failure(r.error());
+    if (inv.args.size() == 3) break;
+  }
+  return kExitOk;
+}
+
+int restore(const Invocation& inv) {
+  if (inv.args.size() < 2 || inv.target.empty()) {
+    return usage("restore NODE SNAPSHOT|latest [PATH...] --target DIR");
+  }
+  int code = kExitOk;
+  auto repo = open_repo(inv, code);
+  if (!repo) return code;
+  auto record = repo->find_snapshot(inv.args[0], inv.args[1]);
+  if (!record) return failure(record.error());
+  const std::vector<std::string> paths(inv.args.begin() + 2, inv.args.end());
+  repo::RestoreOptions options;
+  options.ownership = ::geteuid() == 0;
+  auto report = repo::restore(*repo, *record, paths, inv.target, options);
+  if (!report) return failure(report.error());
+  for (const auto& e : report->errors) std::cerr << "nodebackupctl: " << e.message() << "\n";
+  std::printf("restored snapshot %s of %s to %s: %llu files, %llu directories, %llu symlinks, %s%s\n",
+              record->id.c_str(), record->node.c_str(), inv.target.c_str(),
+              static_cast<unsigned long long>(report->files),
+              static_cast<unsigned long long>(report->directories),
+              static_cast<unsigned long long>(report->symlinks),
+              format_bytes(report->bytes).c_str(),
+              report->errors.empty() ? "" : (", " + std::to_string(report->errors.size()) +
+                                             " errors").c_str());
+  return report->errors.empty() ? kExitOk : kExitFailure;
+}
+
+int verify(const Invocation& inv) {
+  if (!inv.args.empty()) return usage("verify [--fast]");
+  int code = kExitOk;
+  auto repo = open_repo(inv, code);
+  if (!repo) return code;
+  auto report = repo::verify(*repo, {.read_data = !inv.fast});
+  if (!report) return failure(report.error());
+  for (const auto& p : report->problems) std::cerr << "nodebackupctl: verify: " << p << "\n";
+  std::printf("verify %s: %llu snapshots, %llu objects referenced, %llu objects re-hashed, %zu problems\n",
+              report->problems.empty() ? "ok" : "FAILED",
+              static_cast<unsigned long long>(report->snapshots),
+              static_cast<unsigned long long>(report->references),
+              static_cast<unsigned long long>(report->objects), report->problems.size());
+  return report->problems.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace nb::ctl

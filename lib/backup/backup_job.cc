@@ -1,0 +1,273 @@
+#include "backup/backup_job.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "backup/content_reader.h"
+#include "backup/quick_check.h"
+#include "backup/scan.h"
+#include "backup/tree_builder.h"
+#include "util/clock.h"
+
+namespace nb::backup {
+
+namespace {
+
+// Per-file warnings beyond this many are summarised, so one broken directory cannot flood
+// the journal.
+constexpr size_t kMaxWarnings = 20;
+
+using Kind = FileState::Kind;
+
+// One execution of a BackupJob; holds everything the phases share.
+class JobRun {
+ public:
+  JobRun(const std::string& node, const std::vector<std::string>& roots, const JobOptions& opts,
+         fs::NodeFs& fs, store::HashStore& store, repo::Repository& repo)
+      : node_(node), roots_(roots), opts_(opts), fs_(fs), store_(store), repo_(repo),
+        caps_(fs.capabilities()), batch_(repo.new_batch()), reader_(*batch_, caps_) {}
+
+  JobResult run() {
+    result_.started_ns = now_ns();
+    last_commit_ns_ = result_.started_ns;
+    auto status = execute();
+    result_.finished_ns = now_ns();
+    result_.counts.bytes_read = reader_.bytes_read();
+    result_.counts.bytes_stored = reader_.bytes_stored();
+    if (!status) {
+      result_.error = status.error();
+    } else {
+      result_.ok = !result_.interrupted;
+    }
+    return std::move(result_);
+  }
+
+ private:
+  Result<> execute() {
+    auto lock = repo_.lock(/*exclusive=*/false);
+    if (!lock) return std::unexpected(lock.error());
+    auto scan = scan_roots(fs_, roots_, opts_.exclude);
+    if (!scan) return std::unexpected(scan.error());
+    scan_ = std::move(*scan);
+    for (const auto& problem : scan_.problems) warn(problem.message());
+    result_.counts.errors += scan_.problems.size();
+    prior_ = store_.entries(node_);
+    const auto to_read = plan();
+    if (auto r = read_all(to_read); !r) return r;
+    if (result_.interrupted) return commit(/*partial=*/true);
+    if (auto r = commit(/*partial=*/false); !r) return r;
+    drop_partials();
+    return {};
+  }
+
+  // Decides for every scanned entry whether its content is already known.
+  std::vector<size_t> plan() {
+    files_.assign(scan_.entries.size(), FileState{});
+    std::vector<size_t> to_read;
+    for (size_t i = 0; i < scan_.entries.size(); ++i) {
+      const auto& [path, meta] = scan_.entries[i];
+      if (meta.type != fs::FileType::regular) {
+        const bool special = meta.type != fs::FileType::directory &&
+                             meta.type != fs::FileType::symlink;
+        result_.counts.skipped += special ? 1 : 0;
+        continue;
+      }
+      ++result_.counts.scanned;
+      seen_.emplace(path, i);
+      const auto prior = prior_.find(path);
+      const store::Entry* entry = prior == prior_.end() ? nullptr : &prior->second;
+      if (quick_check_passes(entry, meta, caps_) && repo_.has_object(entry->hash)) {
+        files_[i] = {Kind::known, entry->hash, meta};
+        ++result_.counts.unchanged;
+      } else {
+        files_[i].kind = Kind::pending;
+        to_read.push_back(i);
+      }
+    }
+    progress_.files_to_read = to_read.size();
+    return to_read;
+  }
+
+  Result<> read_all(std::vector<size_t> pending) {
+    for (int attempt = 0; !pending.empty(); ++attempt) {
+      const bool last_attempt = attempt >= opts_.unstable_retries;
+      std::vector<size_t> unstable;
+      for (size_t start = 0; start < pending.size(); start += opts_.read_batch_files) {
+        const size_t end = std::min(pending.size(), start + opts_.read_batch_files);
+        std::vector<size_t> batch(pending.begin() + start, pending.begin() + end);
+        if (auto r = read_batch(batch, last_attempt, unstable); !r) return r;
+        if (auto r = maybe_checkpoint(); !r) return r;
+        if (result_.interrupted) return {};
+      }
+      pending = std::move(unstable);
+    }
+    return {};
+  }
+
+  Result<> read_batch(const std::vector<size_t>& batch, bool last_attempt,
+                      std::vector<size_t>& unstable) {
+    std::vector<std::string> paths;
+    for (size_t i : batch) paths.push_back(scan_.entries[i].path);
+    auto r = fs_.read_files(paths, reader_);
+    if (reader_.storage_error()) return std::unexpected(*reader_.storage_error());
+    if (!r) return r;
+    auto outcomes = reader_.take_outcomes();
+    for (size_t i : batch) {
+      auto it = outcomes.find(scan_.entries[i].path);
+      if (it == outcomes.end()) {
+        return fail("read", scan_.entries[i].path, 0, "the node's filesystem skipped the file");
+      }
+      if (!it->second.stable && it->second.ok && !last_attempt) {
+        unstable.push_back(i);
+        continue;
+      }
+      settle(i, it->second);
+    }
+    progress_.files_read += batch.size();
+    progress_.bytes_read = reader_.bytes_read();
+    if (opts_.progress) opts_.progress(progress_);
+    return {};
+  }
+
+  // Records the final outcome of reading file `i` and counts it.
+  void settle(size_t i, const ReadOutcome& outcome) {
+    const std::string& path = scan_.entries[i].path;
+    if (!outcome.ok) {
+      files_[i].kind = Kind::failed;
+      ++result_.counts.errors;
+      result_.not_written_back.push_back(path);
+      warn(outcome.error->message());
+      return;
+    }
+    files_[i] = {Kind::known, outcome.hash, outcome.done.after};
+    files_[i].meta.size = outcome.bytes;
+    const auto prior = prior_.find(path);
+    const bool trusted = prior != prior_.end() && prior->second.trusted;
+    if (!trusted) {
+      ++result_.counts.added;
+    } else if (prior->second.hash == outcome.hash) {
+      ++result_.counts.touched;
+      result_.touched.push_back(path);
+    } else {
+      ++result_.counts.changed;
+    }
+    if (!outcome.stable) {
+      result_.not_written_back.push_back(path);
+      warn(path + " kept changing while being read: stored, but read again next run");
+      return;
+    }
+    bytes_since_commit_ += outcome.bytes;
+    write_back_.updates.emplace_back(
+        path, entry_for_read(outcome.hash, outcome.done.after, caps_, outcome.done.read_time_ns));
+  }
+
+  Result<> maybe_checkpoint() {
+    const bool stop = opts_.stop_requested && opts_.stop_requested();
+    const int64_t elapsed = now_ns() - last_commit_ns_;
+    const bool due = bytes_since_commit_ >= opts_.checkpoint_bytes ||
+                     elapsed >= std::chrono::nanoseconds(opts_.checkpoint_interval).count();
+    if (stop) result_.interrupted = true;
+    if (!due || stop) return {};  // a stop commits once, in execute()
+    return commit(/*partial=*/true);
+  }
+
+  // Objects durable → snapshot record durable → write-back. Nothing is written back before
+  // the repository holds what it describes.
+  Result<> commit(bool partial) {
+    auto roots = build_roots(scan_, files_, *batch_);
+    if (!roots) return std::unexpected(roots.error());
+    if (auto r = batch_->commit(); !r) return r;
+    repo::SnapshotRecord record;
+    record.id = repo::new_snapshot_id(now_ns());
+    record.node = node_;
+    record.started_ns = result_.started_ns;
+    record.finished_ns = now_ns();
+    record.partial = partial;
+    record.counts = result_.counts;
+    record.counts.bytes_read = reader_.bytes_read();
+    record.counts.bytes_stored = reader_.bytes_stored();
+    if (!partial) record.counts.deleted = count_deletions();
+    record.roots = std::move(*roots);
+    if (auto r = repo_.write_snapshot(record); !r) return r;
+    result_.snapshot_id = record.id;
+    if (partial) partial_ids_.push_back(record.id);
+    result_.counts.deleted = record.counts.deleted;
+    store_.write_back(node_, write_back_);
+    write_back_ = {};
+    bytes_since_commit_ = 0;
+    last_commit_ns_ = now_ns();
+    return {};
+  }
+
+  // Store entries whose file the walk did not find: gone from the node (or excluded now).
+  uint64_t count_deletions() {
+    for (const auto& [path, entry] : prior_) {
+      if (!seen_.contains(path)) write_back_.removals.push_back(path);
+    }
+    return write_back_.removals.size();
+  }
+
+  // The checkpoints of a run that completed are superseded by its final snapshot.
+  void drop_partials() {
+    for (const auto& id : partial_ids_) {
+      if (auto r = repo_.remove_snapshot(node_, id); !r) warn(r.error().message());
+    }
+  }
+
+  void warn(const std::string& message) {
+    if (warnings_++ < kMaxWarnings) {
+      spdlog::warn("{}: {}", node_, message);
+    } else if (warnings_ == kMaxWarnings + 1) {
+      spdlog::warn("{}: further warnings of this run are not logged", node_);
+    }
+  }
+
+  const std::string& node_;
+  const std::vector<std::string>& roots_;
+  const JobOptions& opts_;
+  fs::NodeFs& fs_;
+  store::HashStore& store_;
+  repo::Repository& repo_;
+  fs::Capabilities caps_;
+  std::unique_ptr<repo::ObjectBatch> batch_;
+  ContentReader reader_;
+
+  JobResult result_;
+  Scan scan_;
+  store::NodeEntries prior_;
+  std::vector<FileState> files_;
+  std::unordered_map<std::string, size_t> seen_;
+  store::WriteBack write_back_;
+  std::vector<std::string> partial_ids_;
+  Progress progress_;
+  uint64_t bytes_since_commit_ = 0;
+  int64_t last_commit_ns_ = 0;
+  size_t warnings_ = 0;
+};
+
+}  // namespace
+
+JobResult BackupJob::run(fs::NodeFs& fs, store::HashStore& store, repo::Repository& repo) {
+  JobResult result = JobRun(node_, roots_, options_, fs, store, repo).run();
+  if (result.ok) {
+    spdlog::info("{}", summary_line(node_, result));
+  } else if (result.interrupted) {
+    spdlog::warn("{} backup interrupted at a checkpoint: {}", node_, summary_line(node_, result));
+  } else {
+    spdlog::error("{} backup failed: {}", node_, result.error->message());
+  }
+  return result;
+}
+
+std::string summary_line(const std::string& node, const JobResult& r) {
+  const auto& c = r.counts;
+  const double secs = static_cast<double>(r.finished_ns - r.started_ns) / 1e9;
+  return fmt::format(
+      "{} backup complete: {} scanned, {} unchanged, {} touched, {} changed, {} new, "
+      "{} deleted, {} skipped, {} errors, {} read, {} stored in {:.2f}s (snapshot {})",
+      node, c.scanned, c.unchanged, c.touched, c.changed, c.added, c.deleted, c.skipped,
+      c.errors, format_bytes(c.bytes_read), format_bytes(c.bytes_stored), secs, r.snapshot_id);
+}
+
+}  // namespace nb::backup

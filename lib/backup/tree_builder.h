@@ -1,0 +1,28 @@
+// Turns a scan and what the job knows about each file into stored directory listings and the
+// snapshot's roots. Listings go through the job's object batch, so an unchanged directory
+// hashes to a listing the repository already holds and costs nothing.
+#pragma once
+
+#include <vector>
+
+#include "backup/scan.h"
+#include "repo/repository.h"
+#include "repo/snapshot.h"
+
+namespace nb::backup {
+
+// What the job knows of one scanned entry's content.
+struct FileState {
+  enum class Kind { not_file, pending, known, failed };
+  Kind kind = Kind::not_file;
+  Hash hash;          // known: the content object
+  fs::FileMeta meta;  // known: the metadata recorded with that content
+};
+
+// Entries whose content is not known (pending, failed) and special files are left out, so a
+// checkpoint's snapshot only refers to content that is stored.
+Result<std::vector<repo::SnapshotRoot>> build_roots(const Scan& scan,
+                                                    const std::vector<FileState>& files,
+                                                    repo::ObjectBatch& batch);
+
+}  // namespace nb::backup

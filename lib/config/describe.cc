@@ -1,0 +1,62 @@
+#include <algorithm>
+
+#include "config/config.h"
+#include "config/duration.h"
+
+namespace nb::config {
+namespace {
+
+std::string describe_retention(const Retention& retain) {
+  const std::pair<const char*, int> counts[] = {
+      {"last", retain.last},     {"hourly", retain.hourly},   {"daily", retain.daily},
+      {"weekly", retain.weekly}, {"monthly", retain.monthly}, {"yearly", retain.yearly}};
+  std::string out;
+  for (const auto& [name, count] : counts) {
+    if (count > 0) out += std::string(out.empty() ? "" : " ") + name + " " + std::to_string(count);
+  }
+  return out.empty() ? "nothing" : out;
+}
+
+// "backup@192.0.2.12:22 via sftp"; an IPv6 address is bracketed so the port stays readable.
+std::string describe_ssh(const SshSettings& ssh) {
+  const bool ipv6 = ssh.host.find(':') != std::string::npos;
+  const std::string host = ipv6 ? "[" + ssh.host + "]" : ssh.host;
+  return ssh.user + "@" + host + ":" + std::to_string(ssh.port) + " via " +
+         (ssh.transport == Transport::sftp ? "sftp" : "exec") + ", host keys " + ssh.known_hosts +
+         (ssh.host_key_policy == HostKeyPolicy::strict ? " (strict)" : " (accept-new)");
+}
+
+std::string describe_node(const NodeConfig& node) {
+  std::string out = "  " + node.id + ": " +
+                    (node.ssh ? "ssh " + describe_ssh(*node.ssh) : std::string("local")) + "\n";
+  out += "    every " + format_duration(node.interval) + " (jitter " +
+         format_duration(node.jitter) + "), retain " + describe_retention(node.retain) + "\n";
+  for (const std::string& path : node.paths) out += "    path " + path + "\n";
+  for (const std::string& pattern : node.exclude) out += "    exclude " + pattern + "\n";
+  return out;
+}
+
+}  // namespace
+
+const NodeConfig* Config::find_node(std::string_view id) const {
+  const auto it = std::find_if(nodes.begin(), nodes.end(),
+                               [&](const NodeConfig& node) { return node.id == id; });
+  return it == nodes.end() ? nullptr : &*it;
+}
+
+std::string describe(const Config& config) {
+  std::string out = "config " + config.source + "\n";
+  out += "  repository:              " + config.repository + "\n";
+  out += "  state_dir:               " + config.state_dir + "\n";
+  out += "  control_socket:          " + config.control_socket + "\n";
+  out += "  store_snapshot_interval: " + format_duration(config.store_snapshot_interval) + "\n";
+  out += "  max_concurrent_jobs:     " + std::to_string(config.max_concurrent_jobs) + "\n";
+  out += "  prune_interval:          " +
+         (config.prune_interval ? format_duration(*config.prune_interval) : "off") + "\n";
+  out += "  metrics_textfile:        " + config.metrics_textfile.value_or("off") + "\n";
+  out += "nodes (" + std::to_string(config.nodes.size()) + "):\n";
+  for (const NodeConfig& node : config.nodes) out += describe_node(node);
+  return out;
+}
+
+}  // namespace nb::config

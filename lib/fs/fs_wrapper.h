@@ -1,0 +1,30 @@
+// A NodeFs that forwards every call to another one. Tests derive from it to record what was
+// read or to inject faults (EACCES, a vanished file, a dropped connection) into any NodeFs.
+#pragma once
+
+#include "fs/node_fs.h"
+
+namespace nb::fs {
+
+class FsWrapper : public NodeFs {
+ public:
+  explicit FsWrapper(NodeFs& target) : target_(target) {}
+
+  Capabilities capabilities() const override { return target_.capabilities(); }
+  std::string describe() const override { return target_.describe(); }
+  Result<FileMeta> stat(const std::string& path) override { return target_.stat(path); }
+  Result<> walk(const std::string& root, WalkVisitor& visitor) override {
+    return target_.walk(root, visitor);
+  }
+  Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override {
+    return target_.read_files(paths, sink);
+  }
+
+ protected:
+  NodeFs& target() { return target_; }
+
+ private:
+  NodeFs& target_;
+};
+
+}  // namespace nb::fs

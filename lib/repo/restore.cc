@@ -1,0 +1,215 @@
+#include "repo/restore.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "repo/browse.h"
+
+namespace nb::repo {
+
+namespace {
+
+timespec to_timespec(int64_t ns) {
+  return {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+}
+
+// Removes `name` in `dirfd` whatever it is, descending into directories without following
+// symlinks.
+void remove_tree_at(int dirfd, const std::string& name) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || (errno != EISDIR && errno != EPERM)) return;
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) return;
+  if (DIR* dir = ::fdopendir(::dup(fd.get()))) {
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(dir)) {
+      const std::string_view n = e->d_name;
+      if (n != "." && n != "..") names.emplace_back(n);
+    }
+    ::closedir(dir);
+    for (const auto& n : names) remove_tree_at(fd.get(), n);
+  }
+  ::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR);
+}
+
+class Restorer {
+ public:
+  Restorer(const Repository& repo, const RestoreOptions& options, RestoreReport& report)
+      : repo_(repo), options_(options), report_(report) {}
+
+  // Opens (creating, or replacing a non-directory) directory `name` in `dirfd`.
+  Result<UniqueFd> open_dir(int dirfd, const std::string& name, const std::string& shown) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (fd.valid()) return fd;
+      if (errno == ENOTDIR || errno == ELOOP) {
+        remove_tree_at(dirfd, name);
+      } else if (errno != ENOENT) {
+        return errno_error("open directory", shown, errno);
+      }
+      if (::mkdirat(dirfd, name.c_str(), 0700) != 0 && errno != EEXIST) {
+        return errno_error("create directory", shown, errno);
+      }
+    }
+    return fail("open directory", shown, 0, "replaced while restoring");
+  }
+
+  Result<> children(int dirfd, const TreeEntry& dir, const std::string& shown) {
+    auto tree = load_tree(repo_, *dir.object);
+    if (!tree) return std::unexpected(tree.error());
+    for (const auto& child : tree->entries) {
+      entry(dirfd, child, shown == "/" ? "/" + child.name : shown + "/" + child.name);
+    }
+    return {};
+  }
+
+  void entry(int dirfd, const TreeEntry& e, const std::string& shown) {
+    if (!safe_name(e.name)) {
+      report_.errors.push_back(Error("restore", shown, 0, "unsafe entry name refused"));
+      return;
+    }
+    Result<> r;
+    switch (e.type) {
+      case fs::FileType::regular: r = file(dirfd, e, shown); break;
+      case fs::FileType::symlink: r = symlink(dirfd, e, shown); break;
+      case fs::FileType::directory: r = directory(dirfd, e, shown); break;
+      default: r = fail("restore", shown, 0, "unsupported entry type");
+    }
+    if (!r) report_.errors.push_back(r.error());
+  }
+
+ private:
+  // Writes under a temporary name and renames over whatever is there: a symlink planted in
+  // the target is replaced, not written through.
+  Result<> place(int dirfd, const std::string& temp, const TreeEntry& e, const std::string& shown) {
+    if (::renameat(dirfd, temp.c_str(), dirfd, e.name.c_str()) == 0) return {};
+    if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) {
+      remove_tree_at(dirfd, e.name);
+      if (::renameat(dirfd, temp.c_str(), dirfd, e.name.c_str()) == 0) return {};
+    }
+    const int err = errno;
+    ::unlinkat(dirfd, temp.c_str(), 0);
+    return errno_error("rename into place", shown, err);
+  }
+
+  Result<> copy_object(const Hash& hash, int out, const std::string& shown) {
+    const std::string source = repo_.object_path(hash);
+    UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) return errno_error("open object", source, errno);
+    Hasher hasher;
+    std::string buffer(256 * 1024, '\0');
+    for (;;) {
+      const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno_error("read object", source, errno);
+      if (n == 0) break;
+      hasher.update(buffer.data(), static_cast<size_t>(n));
+      if (auto r = write_all(out, {buffer.data(), static_cast<size_t>(n)}, shown); !r) return r;
+      report_.bytes += static_cast<uint64_t>(n);
+    }
+    if (hasher.digest() != hash) {
+      return fail("restore", shown, 0, "object " + hash.hex() + " is corrupt (hash mismatch)");
+    }
+    return {};
+  }
+
+  Result<> file(int dirfd, const TreeEntry& e, const std::string& shown) {
+    const std::string temp = ".nbrestore" + temp_suffix();
+    UniqueFd out(::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                          0600));
+    if (!out.valid()) return errno_error("create", shown, errno);
+    auto r = copy_object(*e.object, out.get(), shown);
+    if (r) r = apply_meta(out.get(), e, shown);
+    out.reset();
+    if (!r) {
+      ::unlinkat(dirfd, temp.c_str(), 0);
+      return r;
+    }
+    ++report_.files;
+    return place(dirfd, temp, e, shown);
+  }
+
+  Result<> symlink(int dirfd, const TreeEntry& e, const std::string& shown) {
+    const std::string temp = ".nbrestore" + temp_suffix();
+    if (::symlinkat(e.target.c_str(), dirfd, temp.c_str()) != 0) {
+      return errno_error("create symlink", shown, errno);
+    }
+    if (options_.ownership) ::fchownat(dirfd, temp.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW);
+    const timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
+    ::utimensat(dirfd, temp.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    ++report_.symlinks;
+    return place(dirfd, temp, e, shown);
+  }
+
+  Result<> directory(int dirfd, const TreeEntry& e, const std::string& shown) {
+    auto fd = open_dir(dirfd, e.name, shown);
+    if (!fd) return std::unexpected(fd.error());
+    if (auto r = children(fd->get(), e, shown); !r) return r;
+    ++report_.directories;
+    // Last, so restoring the children does not bump the directory's mtime afterwards.
+    return apply_meta(fd->get(), e, shown);
+  }
+
+  Result<> apply_meta(int fd, const TreeEntry& e, const std::string& shown) {
+    if (options_.ownership && ::fchown(fd, e.uid, e.gid) != 0) {
+      return errno_error("chown", shown, errno);
+    }
+    if (::fchmod(fd, e.mode) != 0) return errno_error("chmod", shown, errno);
+    const timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
+    if (::futimens(fd, times) != 0) return errno_error("set mtime", shown, errno);
+    return {};
+  }
+
+  const Repository& repo_;
+  const RestoreOptions& options_;
+  RestoreReport& report_;
+};
+
+}  // namespace
+
+Result<RestoreReport> restore(const Repository& repo, const SnapshotRecord& record,
+                              const std::vector<std::string>& paths, const std::string& target,
+                              const RestoreOptions& options) {
+  if (auto r = make_dirs(target, 0700); !r) return std::unexpected(r.error());
+  UniqueFd top(::open(target.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!top.valid()) return errno_error("open target", target, errno);
+  std::vector<std::string> wanted = paths;
+  if (wanted.empty()) {
+    for (const auto& root : record.roots) wanted.push_back(root.path);
+  }
+  RestoreReport report;
+  Restorer restorer(repo, options, report);
+  for (const auto& path : wanted) {
+    auto parts = path_components(path);
+    auto entry = parts ? find_entry(repo, record, path) : std::unexpected(parts.error());
+    if (!entry) {
+      report.errors.push_back(entry.error());
+      continue;
+    }
+    if (parts->empty()) {  // the node's "/" itself: its children go straight into the target
+      if (auto r = restorer.children(top.get(), *entry, "/"); !r) report.errors.push_back(r.error());
+      continue;
+    }
+    // Directories above the entry that the snapshot does not describe are created private.
+    UniqueFd dir(::dup(top.get()));
+    bool ok = true;
+    for (size_t i = 0; ok && i + 1 < parts->size(); ++i) {
+      auto next = restorer.open_dir(dir.get(), (*parts)[i], path);
+      if (!next) {
+        report.errors.push_back(next.error());
+        ok = false;
+      } else {
+        dir = std::move(*next);
+      }
+    }
+    if (!ok) continue;
+    entry->name = parts->back();
+    restorer.entry(dir.get(), *entry, path);
+  }
+  return report;
+}
+
+}  // namespace nb::repo

@@ -1,0 +1,101 @@
+#include "repo/snapshot.h"
+
+#include <random>
+
+#include "repo/tree_json.h"
+#include "util/clock.h"
+
+namespace nb::repo {
+
+using nlohmann::json;
+
+namespace {
+constexpr const char* kFormat = "nodebackup-snapshot/1";
+}
+
+void counts_to_json(const RunCounts& c, json& out) {
+  out["scanned"] = c.scanned;
+  out["unchanged"] = c.unchanged;
+  out["touched"] = c.touched;
+  out["changed"] = c.changed;
+  out["new"] = c.added;
+  out["deleted"] = c.deleted;
+  out["skipped"] = c.skipped;
+  out["errors"] = c.errors;
+  out["bytes_read"] = c.bytes_read;
+  out["bytes_stored"] = c.bytes_stored;
+}
+
+RunCounts counts_from_json(const json& j) {
+  RunCounts c;
+  c.scanned = j.at("scanned").get<uint64_t>();
+  c.unchanged = j.at("unchanged").get<uint64_t>();
+  c.touched = j.at("touched").get<uint64_t>();
+  c.changed = j.at("changed").get<uint64_t>();
+  c.added = j.at("new").get<uint64_t>();
+  c.deleted = j.at("deleted").get<uint64_t>();
+  c.skipped = j.at("skipped").get<uint64_t>();
+  c.errors = j.at("errors").get<uint64_t>();
+  c.bytes_read = j.at("bytes_read").get<uint64_t>();
+  c.bytes_stored = j.at("bytes_stored").get<uint64_t>();
+  return c;
+}
+
+std::string new_snapshot_id(int64_t now) {
+  std::string stamp = rfc3339(now);  // 2026-11-29T10:00:00Z → 20261129T100000Z
+  std::erase(stamp, '-');
+  std::erase(stamp, ':');
+  static thread_local std::mt19937 rng(std::random_device{}());
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%06x", static_cast<unsigned>(rng() & 0xffffff));
+  return stamp + "-" + suffix;
+}
+
+json snapshot_summary_json(const SnapshotRecord& r) {
+  json j = {{"id", r.id},
+            {"node", r.node},
+            {"started", rfc3339(r.started_ns)},
+            {"finished", rfc3339(r.finished_ns)},
+            {"partial", r.partial}};
+  counts_to_json(r.counts, j);
+  return j;
+}
+
+std::string encode_snapshot(const SnapshotRecord& r) {
+  json j = snapshot_summary_json(r);
+  j["format"] = kFormat;
+  j["started_ns"] = r.started_ns;
+  j["finished_ns"] = r.finished_ns;
+  json roots = json::array();
+  for (const auto& root : r.roots) {
+    json item = {{"entry", entry_to_json(root.entry)}};
+    put_bytes(item, "path", root.path);
+    roots.push_back(std::move(item));
+  }
+  j["roots"] = std::move(roots);
+  return j.dump(1) + "\n";
+}
+
+Result<SnapshotRecord> decode_snapshot(std::string_view data, const std::string& what) {
+  try {
+    const json j = json::parse(data);
+    if (j.at("format") != kFormat) {
+      return fail("read snapshot", what, 0, "unknown format " + j.at("format").dump());
+    }
+    SnapshotRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.node = j.at("node").get<std::string>();
+    r.started_ns = j.at("started_ns").get<int64_t>();
+    r.finished_ns = j.at("finished_ns").get<int64_t>();
+    r.partial = j.at("partial").get<bool>();
+    r.counts = counts_from_json(j);
+    for (const auto& item : j.at("roots")) {
+      r.roots.push_back({get_bytes(item, "path"), entry_from_json(item.at("entry"))});
+    }
+    return r;
+  } catch (const std::exception& e) {
+    return fail("read snapshot", what, 0, e.what());
+  }
+}
+
+}  // namespace nb::repo

@@ -1,0 +1,104 @@
+#include "repo/tree.h"
+
+#include <stdexcept>
+
+#include "repo/tree_json.h"
+#include "util/json_text.h"
+
+namespace nb::repo {
+
+using nlohmann::json;
+
+namespace {
+
+fs::FileType type_from_name(const std::string& name) {
+  if (name == "file") return fs::FileType::regular;
+  if (name == "dir") return fs::FileType::directory;
+  if (name == "symlink") return fs::FileType::symlink;
+  throw std::invalid_argument("unknown entry type \"" + name + "\"");
+}
+
+Hash hash_field(const json& j, const char* key) {
+  auto hash = Hash::from_hex(j.at(key).get<std::string>());
+  if (!hash) throw std::invalid_argument(std::string("bad hash in \"") + key + "\"");
+  return *hash;
+}
+
+}  // namespace
+
+void put_bytes(json& j, const char* key, const std::string& bytes) {
+  if (valid_utf8(bytes)) {
+    j[key] = bytes;
+  } else {
+    j[std::string(key) + "_hex"] = hex_encode(bytes);
+  }
+}
+
+std::string get_bytes(const json& j, const char* key) {
+  const std::string hex_key = std::string(key) + "_hex";
+  if (j.contains(hex_key)) {
+    auto bytes = hex_decode(j.at(hex_key).get<std::string>());
+    if (!bytes) throw std::invalid_argument("bad hex in \"" + hex_key + "\"");
+    return *bytes;
+  }
+  return j.at(key).get<std::string>();
+}
+
+json entry_to_json(const TreeEntry& e) {
+  json j = {{"type", fs::type_name(e.type)}, {"mode", e.mode}, {"uid", e.uid},
+            {"gid", e.gid}, {"mtime_ns", e.mtime_ns}};
+  put_bytes(j, "name", e.name);
+  switch (e.type) {
+    case fs::FileType::regular:
+      j["size"] = e.size;
+      j["xxh3"] = e.object->hex();
+      break;
+    case fs::FileType::directory: j["tree"] = e.object->hex(); break;
+    case fs::FileType::symlink: put_bytes(j, "target", e.target); break;
+    default: throw std::invalid_argument("entry of unsupported type");
+  }
+  return j;
+}
+
+TreeEntry entry_from_json(const json& j) {
+  TreeEntry e;
+  e.name = get_bytes(j, "name");
+  e.type = type_from_name(j.at("type").get<std::string>());
+  e.mode = j.at("mode").get<uint32_t>();
+  e.uid = j.at("uid").get<uint32_t>();
+  e.gid = j.at("gid").get<uint32_t>();
+  e.mtime_ns = j.at("mtime_ns").get<int64_t>();
+  if (e.type == fs::FileType::regular) {
+    e.size = j.at("size").get<uint64_t>();
+    e.object = hash_field(j, "xxh3");
+  } else if (e.type == fs::FileType::directory) {
+    e.object = hash_field(j, "tree");
+  } else {
+    e.target = get_bytes(j, "target");
+  }
+  return e;
+}
+
+std::string encode_tree(const Tree& tree) {
+  json entries = json::array();
+  for (const auto& e : tree.entries) entries.push_back(entry_to_json(e));
+  return json{{"entries", std::move(entries)}}.dump();
+}
+
+Result<Tree> decode_tree(std::string_view data, const std::string& what) {
+  try {
+    const json doc = json::parse(data);
+    Tree tree;
+    for (const auto& j : doc.at("entries")) tree.entries.push_back(entry_from_json(j));
+    return tree;
+  } catch (const std::exception& e) {
+    return fail("decode listing", what, 0, e.what());
+  }
+}
+
+bool safe_name(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+}  // namespace nb::repo

@@ -1,0 +1,44 @@
+// A stored directory listing. Listings are content-addressed like file contents, so a
+// directory whose entries did not change encodes to the same bytes, hashes to the same object,
+// and is shared by every snapshot that contains it (as git trees are): a no-change run stores
+// no listing at all.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fs/node_fs.h"
+#include "util/error.h"
+#include "util/hash.h"
+
+namespace nb::repo {
+
+struct TreeEntry {
+  std::string name;  // one path component; the absolute path for a snapshot root
+  fs::FileType type = fs::FileType::regular;  // regular, directory or symlink
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t mtime_ns = 0;
+  uint64_t size = 0;           // regular files
+  std::optional<Hash> object;  // regular: the content; directory: its listing
+  std::string target;          // symlinks
+
+  bool operator==(const TreeEntry&) const = default;
+};
+
+struct Tree {
+  std::vector<TreeEntry> entries;  // sorted by name
+};
+
+// Canonical encoding: the same listing always gives the same bytes.
+std::string encode_tree(const Tree& tree);
+// `what` names the object in errors.
+Result<Tree> decode_tree(std::string_view data, const std::string& what);
+
+// A name that restore may create: one component, not "." or "..", no '/' or NUL.
+bool safe_name(std::string_view name);
+
+}  // namespace nb::repo

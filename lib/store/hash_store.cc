@@ -1,0 +1,127 @@
+#include "store/hash_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "util/clock.h"
+#include "util/file.h"
+
+namespace nb::store {
+
+namespace {
+
+std::string store_path(const std::string& state_dir) {
+  return state_dir + "/" + HashStore::kFileName;
+}
+
+}  // namespace
+
+LoadReport HashStore::load(const std::string& state_dir) {
+  LoadReport report;
+  const std::string current = store_path(state_dir);
+  for (const std::string& candidate : {current, current + kPreviousSuffix}) {
+    auto text = read_file(candidate);
+    if (!text) {
+      if (text.error().code() != ENOENT) report.warnings.push_back(text.error().message());
+      continue;
+    }
+    LoadReport attempt;
+    if (auto parsed = from_json(*text, candidate, attempt); !parsed) {
+      report.warnings.push_back(parsed.error().message());
+      continue;
+    }
+    attempt.warnings.insert(attempt.warnings.begin(), report.warnings.begin(),
+                            report.warnings.end());
+    attempt.source = candidate;
+    // Loaded from the fallback: the next snapshot must replace the broken current file.
+    std::lock_guard lock(mutex_);
+    dirty_ = candidate != current;
+    return attempt;
+  }
+  std::lock_guard lock(mutex_);
+  nodes_.clear();
+  dirty_ = false;
+  if (!report.warnings.empty()) {
+    report.warnings.push_back("starting with an empty hash store: every file is read once");
+  }
+  return report;
+}
+
+Result<bool> HashStore::save(const std::string& state_dir) {
+  std::string text;
+  {
+    std::lock_guard lock(mutex_);
+    if (!dirty_) return false;
+  }
+  text = to_json();
+  const std::string current = store_path(state_dir);
+  const std::string previous = current + kPreviousSuffix;
+  // Keep the file we are about to replace as the fallback: link it aside first, so there is
+  // never a moment with no good store on disk.
+  if (::unlink(previous.c_str()) != 0 && errno != ENOENT) {
+    return errno_error("remove", previous, errno);
+  }
+  if (::link(current.c_str(), previous.c_str()) != 0 && errno != ENOENT) {
+    return errno_error("link", previous, errno);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    dirty_ = false;
+  }
+  if (auto written = write_file_durably(current, text); !written) {
+    std::lock_guard lock(mutex_);
+    dirty_ = true;
+    return std::unexpected(written.error());
+  }
+  std::lock_guard lock(mutex_);
+  last_snapshot_ns_ = now_ns();
+  return true;
+}
+
+NodeEntries HashStore::entries(const std::string& node) const {
+  std::lock_guard lock(mutex_);
+  const auto it = nodes_.find(node);
+  return it == nodes_.end() ? NodeEntries{} : it->second;
+}
+
+void HashStore::write_back(const std::string& node, const WriteBack& changes) {
+  std::lock_guard lock(mutex_);
+  auto& entries = nodes_[node];
+  for (const auto& [path, entry] : changes.updates) {
+    auto [it, inserted] = entries.try_emplace(path, entry);
+    if (!inserted && it->second == entry) continue;
+    it->second = entry;
+    dirty_ = true;
+  }
+  for (const auto& path : changes.removals) {
+    if (entries.erase(path) > 0) dirty_ = true;
+  }
+}
+
+StoreStats HashStore::stats() const {
+  std::lock_guard lock(mutex_);
+  StoreStats s;
+  for (const auto& [node, entries] : nodes_) {
+    s.entries += entries.size();
+    for (const auto& [path, entry] : entries) s.untrusted += entry.trusted ? 0 : 1;
+  }
+  s.dirty = dirty_;
+  s.last_snapshot_ns = last_snapshot_ns_;
+  return s;
+}
+
+std::vector<std::string> HashStore::untrusted_paths(const std::string& node, size_t limit) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  const auto it = nodes_.find(node);
+  if (it == nodes_.end()) return out;
+  for (const auto& [path, entry] : it->second) {
+    if (out.size() >= limit) break;
+    if (!entry.trusted) out.push_back(path);
+  }
+  return out;
+}
+
+}  // namespace nb::store

@@ -1,0 +1,94 @@
+// HashStore: what the daemon believes each node's files contain, so an unchanged file is never
+// read again. It is a cache of what the repository holds: losing it costs I/O, never data.
+// Thread-safe: jobs of different nodes read and write back concurrently.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "util/error.h"
+#include "util/hash.h"
+
+namespace nb::store {
+
+struct Entry {
+  Hash hash;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::optional<int64_t> ctime_ns;  // present where the node's filesystem gives them
+  std::optional<uint64_t> inode;
+  // Written back but never trusted by the quick check: the file's mtime was within one
+  // timestamp tick of when it was read, so a later write could hide in the same tick.
+  bool racy = false;
+  // False for values that are not a hash we computed ("MISSING", legacy stores): such an
+  // entry counts as absent and its file is read next run.
+  bool trusted = true;
+
+  bool operator==(const Entry&) const = default;
+};
+
+using NodeEntries = std::unordered_map<std::string, Entry>;
+
+// The outcome of a committed job, applied in one step.
+struct WriteBack {
+  std::vector<std::pair<std::string, Entry>> updates;
+  std::vector<std::string> removals;
+};
+
+struct StoreStats {
+  size_t entries = 0;
+  size_t untrusted = 0;
+  bool dirty = false;
+  int64_t last_snapshot_ns = 0;  // 0: never written by this process
+};
+
+// What load() found, for the log: which file it used and what it could not use.
+struct LoadReport {
+  std::string source;  // the file loaded, or empty when starting empty
+  size_t legacy_values = 0;
+  std::vector<std::string> warnings;
+};
+
+class HashStore {
+ public:
+  static constexpr const char* kFileName = "file_hashes.json";
+  static constexpr const char* kPreviousSuffix = ".prev";
+
+  HashStore() = default;
+  HashStore(const HashStore&) = delete;
+  HashStore& operator=(const HashStore&) = delete;
+
+  // Replaces the contents with `<state_dir>/file_hashes.json`, falling back to the previous
+  // snapshot, else empty. Never fails: a store that cannot be read is a cache miss.
+  LoadReport load(const std::string& state_dir);
+
+  // Writes a durable snapshot if anything changed since the last one; returns whether it wrote.
+  // The file it replaces is kept as the fallback.
+  Result<bool> save(const std::string& state_dir);
+
+  // A copy of one node's entries, for a job to diff against without holding the lock.
+  NodeEntries entries(const std::string& node) const;
+
+  void write_back(const std::string& node, const WriteBack& changes);
+
+  StoreStats stats() const;
+  // Paths of a node whose entries are untrusted (for alarms), at most `limit`.
+  std::vector<std::string> untrusted_paths(const std::string& node, size_t limit) const;
+
+  // Serialisation, exposed for tests and the loader's fallback logic.
+  std::string to_json() const;
+  Result<> from_json(std::string_view text, const std::string& source, LoadReport& report);
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, NodeEntries> nodes_;
+  bool dirty_ = false;
+  int64_t last_snapshot_ns_ = 0;
+};
+
+}  // namespace nb::store

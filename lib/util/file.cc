@@ -1,0 +1,99 @@
+#include "util/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+namespace nb {
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) reset(other.release());
+  return *this;
+}
+
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+Result<> write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("write", path, errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("open", path, errno);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error("read", path, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string temp_suffix() {
+  static std::atomic<unsigned long> counter{0};
+  return ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+}
+
+Result<> fsync_dir(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return errno_error("open directory", dir, errno);
+  if (::fsync(fd.get()) != 0) return errno_error("fsync directory", dir, errno);
+  return {};
+}
+
+Result<> write_file_durably(const std::string& path, std::string_view data, mode_t mode) {
+  const std::string temp = path + temp_suffix();
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd.valid()) return errno_error("create", temp, errno);
+  auto result = write_all(fd.get(), data, temp);
+  if (result && ::fsync(fd.get()) != 0) result = errno_error("fsync", temp, errno);
+  fd.reset();
+  if (result && ::rename(temp.c_str(), path.c_str()) != 0) result = errno_error("rename", path, errno);
+  if (!result) {
+    ::unlink(temp.c_str());
+    return result;
+  }
+  return fsync_dir(parent_path(path));
+}
+
+Result<> make_dirs(const std::string& path, mode_t mode) {
+  if (path.empty() || path == "/" || path == ".") return {};
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return {};
+    return fail("create directory", path, ENOTDIR);
+  }
+  if (auto parent = make_dirs(parent_path(path), mode); !parent) return parent;
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return errno_error("create directory", path, errno);
+  }
+  return {};
+}
+
+std::string parent_path(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace nb

@@ -1,0 +1,58 @@
+// Small POSIX file helpers shared by the store, the repository and restore. Every durable
+// write in the project goes through write_file_durably(): temp → write → fsync → rename →
+// fsync the directory, so a crash leaves either the old file or the new one, never a torn one.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "util/error.h"
+
+namespace nb {
+
+// Owns a file descriptor; closes it on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR. `path` names the file in errors.
+Result<> write_all(int fd, std::string_view data, const std::string& path);
+
+Result<std::string> read_file(const std::string& path);
+
+// Replaces `path` atomically and durably with `data`, created with `mode`.
+Result<> write_file_durably(const std::string& path, std::string_view data, mode_t mode = 0600);
+
+Result<> fsync_dir(const std::string& dir);
+
+// mkdir -p; directories it creates get `mode`.
+Result<> make_dirs(const std::string& path, mode_t mode = 0700);
+
+// "/a/b/c" → "/a/b"; "/a" → "/"; "c" → ".".
+std::string parent_path(const std::string& path);
+
+// A unique suffix for temporary file names: pid and a process-wide counter.
+std::string temp_suffix();
+
+}  // namespace nb

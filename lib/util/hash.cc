@@ -1,0 +1,45 @@
+#include "util/hash.h"
+
+#include <new>
+
+#include "util/json_text.h"
+
+namespace nb {
+
+Hash Hash::from_xxh(XXH128_hash_t h) {
+  XXH128_canonical_t canon;
+  XXH128_canonicalFromHash(&canon, h);
+  Hash out;
+  for (size_t i = 0; i < 16; ++i) out.bytes_[i] = canon.digest[i];
+  return out;
+}
+
+Hash Hash::of(const void* data, size_t size) { return from_xxh(XXH3_128bits(data, size)); }
+
+std::optional<Hash> Hash::from_hex(std::string_view hex) {
+  if (hex.size() != 32) return std::nullopt;
+  const auto bytes = hex_decode(hex);
+  if (!bytes) return std::nullopt;
+  Hash out;
+  for (size_t i = 0; i < 16; ++i) out.bytes_[i] = static_cast<uint8_t>((*bytes)[i]);
+  return out;
+}
+
+std::string Hash::hex() const {
+  return hex_encode({reinterpret_cast<const char*>(bytes_.data()), bytes_.size()});
+}
+
+Hasher::Hasher() : state_(XXH3_createState()) {
+  if (state_ == nullptr) throw std::bad_alloc();
+  reset();
+}
+
+Hasher::~Hasher() { XXH3_freeState(state_); }
+
+void Hasher::reset() { XXH3_128bits_reset(state_); }
+
+void Hasher::update(const void* data, size_t size) { XXH3_128bits_update(state_, data, size); }
+
+Hash Hasher::digest() const { return Hash::from_xxh(XXH3_128bits_digest(state_)); }
+
+}  // namespace nb

@@ -1,0 +1,20 @@
+// File names are bytes, JSON strings are UTF-8. These helpers let names that are not valid
+// UTF-8 travel through JSON without loss: such a name is written in a readable lossy form
+// plus its exact bytes in hex.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nb {
+
+bool valid_utf8(std::string_view text);
+
+// Invalid UTF-8 bytes shown as \xNN; valid text unchanged.
+std::string printable(std::string_view text);
+
+std::string hex_encode(std::string_view bytes);
+std::optional<std::string> hex_decode(std::string_view hex);
+
+}  // namespace nb
