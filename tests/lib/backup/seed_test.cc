@@ -1,0 +1,155 @@
+// The promises nodebackup exists for (DESIGN §1), checked for every kind of node: a static node
+// reads and stores nothing, a changed file is read, stored and written back, and a store full
+// of "MISSING" heals after one run.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "support/backup_fixture.h"
+#include "util/file.h"
+
+using namespace nb;
+using namespace nb::test;
+
+namespace {
+
+const NodeUnderTest& pick_node() {
+  static const auto nodes = nodes_under_test();
+  const auto i = GENERATE(range(size_t{0}, nodes_under_test().size()));
+  return nodes[i];
+}
+
+}  // namespace
+
+TEST_CASE("a static node's second run reads nothing, stores nothing, grows the repo <= 4 KiB",
+          "[seed]") {
+  const auto& node = pick_node();
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  fx.make_files(10);
+  write_file(fx.file("sub/dir/deep"), "deep file");
+
+  const auto first = fx.run();
+  REQUIRE(first.ok);
+  CHECK(first.counts.added == 11);
+  CHECK(first.counts.bytes_stored > 0);
+  const uint64_t size_after_first = fx.repo_bytes();
+
+  const auto second = fx.run();
+  REQUIRE(second.ok);
+  CHECK(second.counts.scanned == 11);
+  CHECK(second.counts.unchanged == 11);
+  CHECK(second.counts.bytes_read == 0);
+  CHECK(second.counts.bytes_stored == 0);
+  CHECK(fx.fs->reads.empty());
+  CHECK(fx.fs->bytes == 0);
+  CHECK(fx.repo_bytes() - size_after_first <= 4096);
+}
+
+TEST_CASE("changing 1 of 10 files reads, stores and writes back exactly that file", "[seed]") {
+  const auto& node = pick_node();
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  fx.make_files(10);
+  REQUIRE(fx.run().ok);
+  const auto before = fx.entry(fx.file("f3"));
+  REQUIRE(before);
+
+  write_file(fx.file("f3"), "new content of f3, longer than before\n", 1800);
+  const auto changed = fx.run();
+  REQUIRE(changed.ok);
+  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f3")});
+  CHECK(changed.counts.changed == 1);
+  CHECK(changed.counts.unchanged == 9);
+  CHECK(changed.counts.bytes_stored == 38);
+  const auto after = fx.entry(fx.file("f3"));
+  REQUIRE(after);
+  CHECK(after->hash != before->hash);
+  CHECK(after->hash == Hash::of("new content of f3, longer than before\n", 38));
+  CHECK(fx.repo->has_object(after->hash));
+
+  const auto quiet = fx.run();
+  REQUIRE(quiet.ok);
+  CHECK(fx.fs->reads.empty());
+  CHECK(quiet.counts.unchanged == 10);
+  CHECK(quiet.counts.bytes_stored == 0);
+}
+
+TEST_CASE("a touched file is read once, stores nothing, then stays quiet", "[seed]") {
+  const auto& node = pick_node();
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  fx.make_files(10);
+  REQUIRE(fx.run().ok);
+
+  set_mtime_age(fx.file("f5"), 7200);
+  const auto touched = fx.run();
+  REQUIRE(touched.ok);
+  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f5")});
+  CHECK(touched.counts.touched == 1);
+  CHECK(touched.counts.changed == 0);
+  CHECK(touched.counts.bytes_stored == 0);
+  CHECK(touched.touched == std::vector<std::string>{fx.file("f5")});
+
+  const auto quiet = fx.run();
+  REQUIRE(quiet.ok);
+  CHECK(fx.fs->reads.empty());
+  CHECK(quiet.counts.touched == 0);
+}
+
+TEST_CASE("new and deleted files are counted, stored and dropped from the store", "[seed]") {
+  const auto& node = pick_node();
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  fx.make_files(3);
+  REQUIRE(fx.run().ok);
+
+  write_file(fx.file("added"), "a new file");
+  std::filesystem::remove(fx.file("f1"));
+  const auto result = fx.run();
+  REQUIRE(result.ok);
+  CHECK(result.counts.added == 1);
+  CHECK(result.counts.deleted == 1);
+  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("added")});
+  CHECK(fx.entry(fx.file("added")));
+  CHECK_FALSE(fx.entry(fx.file("f1")));
+
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  CHECK(latest->counts.deleted == 1);
+  CHECK(latest->id == result.snapshot_id);
+}
+
+TEST_CASE("a legacy store full of MISSING heals after one run and stays quiet", "[seed]") {
+  const auto& node = pick_node();
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  fx.make_files(10);
+  std::string legacy = "{\"01_node\": {";
+  for (int i = 0; i < 10; ++i) {
+    legacy += (i ? ", \"" : "\"") + fx.file("f" + std::to_string(i)) + "\": \"MISSING\"";
+  }
+  legacy += "}}";
+  REQUIRE(write_file_durably(fx.state_dir + "/file_hashes.json", legacy));
+  const auto report = fx.store.load(fx.state_dir);
+  CHECK(report.legacy_values == 10);
+  CHECK(fx.store.stats().untrusted == 10);
+
+  const auto healing = fx.run();
+  REQUIRE(healing.ok);
+  CHECK(healing.counts.added == 10);
+  CHECK(fx.fs->reads.size() == 10);
+  CHECK(fx.store.stats().untrusted == 0);
+  REQUIRE(fx.store.save(fx.state_dir));
+
+  store::HashStore reloaded;
+  CHECK(reloaded.load(fx.state_dir).legacy_values == 0);
+  CHECK(reloaded.stats().entries == 10);
+  CHECK(reloaded.stats().untrusted == 0);
+  backup::BackupJob job("01_node", {fx.src});
+  fx.fs->reset();
+  const auto quiet = job.run(*fx.fs, reloaded, *fx.repo);
+  REQUIRE(quiet.ok);
+  CHECK(fx.fs->reads.empty());
+  CHECK(quiet.counts.unchanged == 10);
+}
