@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what nodebackup needs from Debian 12's packages. Idempotent: when everything is
+# already installed it does nothing (and needs no network).
+set -euo pipefail
+
+build_packages=(cmake g++ make pkg-config python3
+  libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
+  libssh2-1-dev libspdlog-dev catch2 libsystemd-dev)
+# Only for bench/: the tools nodebackup is measured against.
+bench_packages=(rsync restic borgbackup hyperfine time)
+
+wanted=("${build_packages[@]}")
+if [[ "${1:-}" == "--bench" ]]; then wanted+=("${bench_packages[@]}"); fi
+
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+echo "installing: ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the dependencies, builds, and runs every test through ctest.
+#   scripts/test.sh                          the normal build (build/)
+#   scripts/test.sh --sanitize address,undefined   the same tests under sanitizers
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+dir=$(scripts/build.sh "$@" | tail -n 1)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$dir" --output-on-failure -j2
