@@ -8,6 +8,7 @@
 #include "fs/open_node.h"
 #include "repo/repository.h"
 #include "store/hash_store.h"
+#include "util/clock.h"
 
 namespace nb {
 
@@ -45,8 +46,7 @@ int run_once(const config::Config& config, const std::vector<std::string>& node_
     return kExitFailure;
   }
   store::HashStore store;
-  const auto report = store.load(config.state_dir);
-  for (const auto& warning : report.warnings) spdlog::warn("hash store: {}", warning);
+  store.load_async(config.state_dir);  // logs what it could not use
   auto repo = repo::Repository::open(config.repository, /*create=*/true);
   if (!repo) {
     spdlog::error("{}", repo.error().message());
@@ -56,7 +56,10 @@ int run_once(const config::Config& config, const std::vector<std::string>& node_
   for (const auto* node : nodes) {
     all_ok = run_node(*node, store, **repo) && all_ok;
     // Saved after each node, so a crash later in the run does not cost this node's work.
-    if (auto saved = store.save(config.state_dir); !saved) {
+    const int64_t save_start = now_ns();
+    auto saved = store.save(config.state_dir);
+    spdlog::debug("hash store: saved in {:.3f}s", static_cast<double>(now_ns() - save_start) / 1e9);
+    if (!saved) {
       spdlog::error("hash store: {}", saved.error().message());
       all_ok = false;
     }

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <unordered_map>
+#include <unordered_set>
 
 #include "backup/content_reader.h"
 #include "backup/quick_check.h"
@@ -47,16 +47,21 @@ class JobRun {
   Result<> execute() {
     auto lock = repo_.lock(/*exclusive=*/false);
     if (!lock) return std::unexpected(lock.error());
+    repo_.prefetch_index();  // read on the other core while this one walks
     auto scan = scan_roots(fs_, roots_, opts_.exclude);
     if (!scan) return std::unexpected(scan.error());
+    phase("walk");
     scan_ = std::move(*scan);
     for (const auto& problem : scan_.problems) warn(problem.message());
     result_.counts.errors += scan_.problems.size();
-    prior_ = store_.entries(node_);
+    prior_ = store_.entries(node_);  // shared, immutable: no copy
     const auto to_read = plan();
+    phase("quick check");
     if (auto r = read_all(to_read); !r) return r;
+    phase("read");
     if (result_.interrupted) return commit(/*partial=*/true);
     if (auto r = commit(/*partial=*/false); !r) return r;
+    phase("commit");
     drop_partials();
     return {};
   }
@@ -74,9 +79,9 @@ class JobRun {
         continue;
       }
       ++result_.counts.scanned;
-      seen_.emplace(path, i);
-      const auto prior = prior_.find(path);
-      const store::Entry* entry = prior == prior_.end() ? nullptr : &prior->second;
+      const auto prior = prior_->find(path);
+      const store::Entry* entry = prior == prior_->end() ? nullptr : &prior->second;
+      if (entry != nullptr) seen_.insert(entry);
       if (quick_check_passes(entry, meta, caps_) && repo_.has_object(entry->hash)) {
         files_[i] = {Kind::known, entry->hash, meta};
         ++result_.counts.unchanged;
@@ -142,8 +147,8 @@ class JobRun {
     }
     files_[i] = {Kind::known, outcome.hash, outcome.done.after};
     files_[i].meta.size = outcome.bytes;
-    const auto prior = prior_.find(path);
-    const bool trusted = prior != prior_.end() && prior->second.trusted;
+    const auto prior = prior_->find(path);
+    const bool trusted = prior != prior_->end() && prior->second.trusted;
     if (!trusted) {
       ++result_.counts.added;
     } else if (prior->second.hash == outcome.hash) {
@@ -202,8 +207,9 @@ class JobRun {
 
   // Store entries whose file the walk did not find: gone from the node (or excluded now).
   uint64_t count_deletions() {
-    for (const auto& [path, entry] : prior_) {
-      if (!seen_.contains(path)) write_back_.removals.push_back(path);
+    if (seen_.size() == prior_->size()) return 0;
+    for (const auto& [path, entry] : *prior_) {
+      if (!seen_.contains(&entry)) write_back_.removals.push_back(path);
     }
     return write_back_.removals.size();
   }
@@ -213,6 +219,13 @@ class JobRun {
     for (const auto& id : partial_ids_) {
       if (auto r = repo_.remove_snapshot(node_, id); !r) warn(r.error().message());
     }
+  }
+
+  // Where a run's time goes, for `--log-level debug`.
+  void phase(const char* name) {
+    const int64_t now = now_ns();
+    spdlog::debug("{}: {} took {:.3f}s", node_, name, static_cast<double>(now - phase_start_) / 1e9);
+    phase_start_ = now;
   }
 
   void warn(const std::string& message) {
@@ -235,15 +248,16 @@ class JobRun {
 
   JobResult result_;
   Scan scan_;
-  store::NodeEntries prior_;
+  std::shared_ptr<const store::NodeEntries> prior_;
   std::vector<FileState> files_;
-  std::unordered_map<std::string, size_t> seen_;
+  std::unordered_set<const store::Entry*> seen_;  // prior entries whose file was found
   store::WriteBack write_back_;
   std::vector<std::string> partial_ids_;
   Progress progress_;
   uint64_t bytes_since_commit_ = 0;
   int64_t last_commit_ns_ = 0;
   size_t warnings_ = 0;
+  int64_t phase_start_ = now_ns();
 };
 
 }  // namespace

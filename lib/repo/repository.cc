@@ -116,6 +116,15 @@ Result<> Repository::load_index() {
   return {};
 }
 
+void Repository::prefetch_index() {
+  std::lock_guard lock(index_mutex_);
+  if (index_loaded_ || index_prefetch_.valid()) return;
+  index_prefetch_ = std::async(std::launch::async, [this] {
+    std::lock_guard inner(index_mutex_);
+    if (!index_loaded_) (void)load_index();
+  });
+}
+
 bool Repository::has_object(const Hash& hash) {
   std::lock_guard lock(index_mutex_);
   // If the index cannot be read, answering "absent" only costs a re-read and a dedup check.

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -54,6 +55,8 @@ class Repository {
 
   // Whether a durable object with this name exists (an index read once, then kept current).
   bool has_object(const Hash& hash);
+  // Starts reading the index in the background, so has_object() need not wait for it.
+  void prefetch_index();
   std::string object_path(const Hash& hash) const;
   Result<std::string> read_object(const Hash& hash) const;
   // Names of every object on disk, for verify and prune.
@@ -82,6 +85,7 @@ class Repository {
   FaultHook fault_hook_;
   std::mutex index_mutex_;
   bool index_loaded_ = false;
+  std::future<void> index_prefetch_;
   std::unordered_set<Hash, HashHasher> index_;
 };
 

@@ -68,7 +68,9 @@ std::string encode_snapshot(const SnapshotRecord& r) {
   j["finished_ns"] = r.finished_ns;
   json roots = json::array();
   for (const auto& root : r.roots) {
-    json item = {{"entry", entry_to_json(root.entry)}};
+    std::string entry;
+    append_entry_json(entry, root.entry);
+    json item = {{"entry", json::parse(entry)}};
     put_bytes(item, "path", root.path);
     roots.push_back(std::move(item));
   }

@@ -1,5 +1,7 @@
 #include "repo/tree.h"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 #include "repo/tree_json.h"
@@ -44,20 +46,38 @@ std::string get_bytes(const json& j, const char* key) {
   return j.at(key).get<std::string>();
 }
 
-json entry_to_json(const TreeEntry& e) {
-  json j = {{"type", fs::type_name(e.type)}, {"mode", e.mode}, {"uid", e.uid},
-            {"gid", e.gid}, {"mtime_ns", e.mtime_ns}};
-  put_bytes(j, "name", e.name);
+namespace {
+
+// `"key":"value"`, or `"key_hex":"…"` for bytes that are not UTF-8 (the form get_bytes reads).
+void append_bytes(std::string& out, const char* key, const std::string& bytes) {
+  const bool utf8 = valid_utf8(bytes);
+  fmt::format_to(std::back_inserter(out), "\"{}{}\":", key, utf8 ? "" : "_hex");
+  if (utf8) {
+    append_json_string(out, bytes);
+  } else {
+    out += '"' + hex_encode(bytes) + '"';
+  }
+}
+
+}  // namespace
+
+void append_entry_json(std::string& out, const TreeEntry& e) {
+  out += '{';
+  append_bytes(out, "name", e.name);
+  fmt::format_to(std::back_inserter(out), ",\"type\":\"{}\",\"mode\":{},\"uid\":{},\"gid\":{},\"mtime_ns\":{}",
+                 fs::type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
   switch (e.type) {
     case fs::FileType::regular:
-      j["size"] = e.size;
-      j["xxh3"] = e.object->hex();
+      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\"", e.size, e.object->hex());
       break;
-    case fs::FileType::directory: j["tree"] = e.object->hex(); break;
-    case fs::FileType::symlink: put_bytes(j, "target", e.target); break;
+    case fs::FileType::directory: out += ",\"tree\":\"" + e.object->hex() + "\""; break;
+    case fs::FileType::symlink:
+      out += ',';
+      append_bytes(out, "target", e.target);
+      break;
     default: throw std::invalid_argument("entry of unsupported type");
   }
-  return j;
+  out += '}';
 }
 
 TreeEntry entry_from_json(const json& j) {
@@ -80,9 +100,13 @@ TreeEntry entry_from_json(const json& j) {
 }
 
 std::string encode_tree(const Tree& tree) {
-  json entries = json::array();
-  for (const auto& e : tree.entries) entries.push_back(entry_to_json(e));
-  return json{{"entries", std::move(entries)}}.dump();
+  std::string out = "{\"entries\":[";
+  for (size_t i = 0; i < tree.entries.size(); ++i) {
+    if (i > 0) out += ',';
+    append_entry_json(out, tree.entries[i]);
+  }
+  out += "]}";
+  return out;
 }
 
 Result<Tree> decode_tree(std::string_view data, const std::string& what) {

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 
 #include "util/clock.h"
@@ -19,6 +21,15 @@ std::string store_path(const std::string& state_dir) {
 }  // namespace
 
 LoadReport HashStore::load(const std::string& state_dir) {
+  LoadReport report = read_snapshot(state_dir);
+  for (const auto& warning : report.warnings) spdlog::warn("hash store: {}", warning);
+  if (!report.source.empty()) {
+    spdlog::debug("hash store: {} entries from {}", stats_unlocked().entries, report.source);
+  }
+  return report;
+}
+
+LoadReport HashStore::read_snapshot(const std::string& state_dir) {
   LoadReport report;
   const std::string current = store_path(state_dir);
   for (const std::string& candidate : {current, current + kPreviousSuffix}) {
@@ -49,7 +60,17 @@ LoadReport HashStore::load(const std::string& state_dir) {
   return report;
 }
 
+std::shared_future<LoadReport> HashStore::load_async(const std::string& state_dir) {
+  loading_ = std::async(std::launch::async, [this, state_dir] { return load(state_dir); });
+  return loading_;
+}
+
+void HashStore::wait_loaded() const {
+  if (loading_.valid()) loading_.wait();
+}
+
 Result<bool> HashStore::save(const std::string& state_dir) {
+  wait_loaded();
   std::string text;
   {
     std::lock_guard lock(mutex_);
@@ -80,32 +101,50 @@ Result<bool> HashStore::save(const std::string& state_dir) {
   return true;
 }
 
-NodeEntries HashStore::entries(const std::string& node) const {
+std::shared_ptr<const NodeEntries> HashStore::entries(const std::string& node) const {
+  wait_loaded();
   std::lock_guard lock(mutex_);
   const auto it = nodes_.find(node);
-  return it == nodes_.end() ? NodeEntries{} : it->second;
+  return it == nodes_.end() ? std::make_shared<const NodeEntries>() : it->second;
 }
 
 void HashStore::write_back(const std::string& node, const WriteBack& changes) {
+  wait_loaded();
   std::lock_guard lock(mutex_);
-  auto& entries = nodes_[node];
+  auto& current = nodes_[node];
+  if (!current) current = std::make_shared<const NodeEntries>();
+  std::shared_ptr<NodeEntries> updated;  // made only when something actually differs
+  const auto mutable_entries = [&]() -> NodeEntries& {
+    if (!updated) updated = std::make_shared<NodeEntries>(*current);
+    return *updated;
+  };
   for (const auto& [path, entry] : changes.updates) {
-    auto [it, inserted] = entries.try_emplace(path, entry);
-    if (!inserted && it->second == entry) continue;
-    it->second = entry;
-    dirty_ = true;
+    const NodeEntries& now = updated ? *updated : *current;
+    const auto it = now.find(path);
+    if (it != now.end() && it->second == entry) continue;
+    mutable_entries().insert_or_assign(path, entry);
   }
   for (const auto& path : changes.removals) {
-    if (entries.erase(path) > 0) dirty_ = true;
+    const NodeEntries& now = updated ? *updated : *current;
+    if (now.contains(path)) mutable_entries().erase(path);
+  }
+  if (updated) {
+    current = std::move(updated);
+    dirty_ = true;
   }
 }
 
 StoreStats HashStore::stats() const {
+  wait_loaded();
+  return stats_unlocked();
+}
+
+StoreStats HashStore::stats_unlocked() const {
   std::lock_guard lock(mutex_);
   StoreStats s;
   for (const auto& [node, entries] : nodes_) {
-    s.entries += entries.size();
-    for (const auto& [path, entry] : entries) s.untrusted += entry.trusted ? 0 : 1;
+    s.entries += entries->size();
+    for (const auto& [path, entry] : *entries) s.untrusted += entry.trusted ? 0 : 1;
   }
   s.dirty = dirty_;
   s.last_snapshot_ns = last_snapshot_ns_;
@@ -113,11 +152,12 @@ StoreStats HashStore::stats() const {
 }
 
 std::vector<std::string> HashStore::untrusted_paths(const std::string& node, size_t limit) const {
+  wait_loaded();
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;
   const auto it = nodes_.find(node);
   if (it == nodes_.end()) return out;
-  for (const auto& [path, entry] : it->second) {
+  for (const auto& [path, entry] : *it->second) {
     if (out.size() >= limit) break;
     if (!entry.trusted) out.push_back(path);
   }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -66,13 +68,18 @@ class HashStore {
   // Replaces the contents with `<state_dir>/file_hashes.json`, falling back to the previous
   // snapshot, else empty. Never fails: a store that cannot be read is a cache miss.
   LoadReport load(const std::string& state_dir);
+  // The same, on another thread: every other call waits for it to finish. A one-shot run
+  // (--run-once) walks the node on one core while the store is parsed on the other.
+  std::shared_future<LoadReport> load_async(const std::string& state_dir);
 
   // Writes a durable snapshot if anything changed since the last one; returns whether it wrote.
   // The file it replaces is kept as the fallback.
   Result<bool> save(const std::string& state_dir);
 
-  // A copy of one node's entries, for a job to diff against without holding the lock.
-  NodeEntries entries(const std::string& node) const;
+  // One node's entries as they are now, for a job to diff against without holding the lock.
+  // Immutable: write_back() replaces the map instead of changing it (copy on write), so a
+  // no-change run never copies 100,000 entries.
+  std::shared_ptr<const NodeEntries> entries(const std::string& node) const;
 
   void write_back(const std::string& node, const WriteBack& changes);
 
@@ -85,8 +92,13 @@ class HashStore {
   Result<> from_json(std::string_view text, const std::string& source, LoadReport& report);
 
  private:
+  LoadReport read_snapshot(const std::string& state_dir);
+  void wait_loaded() const;
+  StoreStats stats_unlocked() const;  // does not wait for a load in progress
+
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, NodeEntries> nodes_;
+  std::shared_future<LoadReport> loading_;
+  std::unordered_map<std::string, std::shared_ptr<const NodeEntries>> nodes_;
   bool dirty_ = false;
   int64_t last_snapshot_ns_ = 0;
 };

@@ -1,5 +1,11 @@
 // The on-disk shape of the hash store (DESIGN §4), and the legacy shape it must still read:
 // {"02_node": {"/path": "MISSING" | "<hash>"}} — values that are never trusted as hashes.
+//
+// A store of 100,000 files is ~20 MB of JSON that --run-once reads and writes every time, so
+// it is written directly (one entry per line) and read with nlohmann's SAX interface into the
+// entries, without building a DOM.
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "store/hash_store.h"
@@ -10,97 +16,207 @@ namespace nb::store {
 
 namespace {
 
-using nlohmann::json;
-
 constexpr const char* kFormat = "nodebackup-hashes/1";
 
-json entry_to_json(const std::string& path, const Entry& e) {
-  json j = {{"xxh3", e.hash.hex()}, {"size", e.size}, {"mtime_ns", e.mtime_ns}};
-  if (e.ctime_ns) j["ctime_ns"] = *e.ctime_ns;
-  if (e.inode) j["inode"] = *e.inode;
-  if (e.racy) j["racy"] = true;
-  if (!valid_utf8(path)) j["path_hex"] = hex_encode(path);
-  return j;
-}
-
-// A value we cannot trust: kept (so it is counted and reported) but never used as a hash.
-Entry untrusted_entry() {
-  Entry e;
-  e.trusted = false;
-  return e;
-}
-
-Entry entry_from_json(const json& j) {
-  if (!j.is_object()) return untrusted_entry();
-  const auto hash = Hash::from_hex(j.value("xxh3", std::string{}));
-  if (!hash || !j.contains("size") || !j.contains("mtime_ns")) return untrusted_entry();
-  Entry e;
-  e.hash = *hash;
-  e.size = j.at("size").get<uint64_t>();
-  e.mtime_ns = j.at("mtime_ns").get<int64_t>();
-  if (j.contains("ctime_ns")) e.ctime_ns = j.at("ctime_ns").get<int64_t>();
-  if (j.contains("inode")) e.inode = j.at("inode").get<uint64_t>();
-  e.racy = j.value("racy", false);
-  return e;
-}
-
-std::string key_to_path(const std::string& key, const json& value) {
-  if (value.is_object() && value.contains("path_hex")) {
-    if (auto bytes = hex_decode(value.at("path_hex").get<std::string>())) return *bytes;
+void append_entry(std::string& out, const std::string& path, const Entry& e) {
+  append_json_string(out, printable(path));
+  if (!e.trusted) {  // untrusted values stay visibly untrusted across restarts
+    out += ":\"MISSING\"";
+    return;
   }
-  return key;
+  fmt::format_to(std::back_inserter(out), ":{{\"xxh3\":\"{}\",\"size\":{},\"mtime_ns\":{}",
+                 e.hash.hex(), e.size, e.mtime_ns);
+  if (e.ctime_ns) fmt::format_to(std::back_inserter(out), ",\"ctime_ns\":{}", *e.ctime_ns);
+  if (e.inode) fmt::format_to(std::back_inserter(out), ",\"inode\":{}", *e.inode);
+  if (e.racy) out += ",\"racy\":true";
+  if (!valid_utf8(path)) out += ",\"path_hex\":\"" + hex_encode(path) + "\"";
+  out += '}';
 }
+
+using nlohmann::json;
+
+// Reads either shape in one pass. Structure it does not expect fails the parse (the file is
+// then treated as corrupt); an entry it cannot use becomes an untrusted entry.
+class StoreReader final : public nlohmann::json_sax<json> {
+ public:
+  StoreReader(std::unordered_map<std::string, NodeEntries>& out, LoadReport& report)
+      : out_(out), report_(report) {}
+
+  std::string problem;
+
+  bool start_object(std::size_t) override {
+    switch (level_) {
+      case Level::none: level_ = Level::top; return true;
+      case Level::top:
+        if (key_ == "nodes") return enter(Level::nodes);
+        node_ = &out_[key_];  // a legacy store: nodes at the top level
+        return enter(Level::node);
+      case Level::nodes:
+        node_ = &out_[key_];
+        return enter(Level::node);
+      case Level::node:
+        entry_ = Entry{};
+        entry_path_ = key_;
+        fields_ = 0;
+        path_hex_.clear();
+        return enter(Level::entry);
+      default: return reject("unexpected object");
+    }
+  }
+
+  bool end_object() override {
+    switch (level_) {
+      case Level::entry: finish_entry(); break;
+      case Level::node: level_ = node_parent_; break;
+      case Level::nodes: level_ = Level::top; break;
+      default: level_ = Level::none;
+    }
+    return true;
+  }
+
+  bool key(string_t& val) override {
+    key_ = std::move(val);
+    return true;
+  }
+
+  bool string(string_t& val) override {
+    if (level_ == Level::top) {
+      if (key_ == "format" && val != kFormat) return reject("unknown format \"" + val + "\"");
+      return true;
+    }
+    if (level_ == Level::node) {  // "MISSING" or a legacy bare hash: never trusted
+      Entry e;
+      e.trusted = false;
+      ++report_.legacy_values;
+      node_->insert_or_assign(key_, e);
+      return true;
+    }
+    if (level_ != Level::entry) return reject("unexpected string");
+    if (key_ == "xxh3") {
+      if (auto h = Hash::from_hex(val)) entry_.hash = *h, fields_ |= kHash;
+    } else if (key_ == "path_hex") {
+      path_hex_ = val;
+    }
+    return true;
+  }
+
+  bool number_unsigned(number_unsigned_t val) override { return number(val, true); }
+  bool number_integer(number_integer_t val) override { return number(val, val >= 0); }
+  bool boolean(bool val) override {
+    if (level_ == Level::entry && key_ == "racy") entry_.racy = val;
+    return level_ == Level::entry || reject("unexpected boolean");
+  }
+  bool null() override { return reject("unexpected null"); }
+  bool number_float(number_float_t, const string_t&) override {
+    return reject("unexpected number");
+  }
+  bool binary(binary_t&) override { return reject("unexpected binary"); }
+  bool start_array(std::size_t) override { return reject("unexpected array"); }
+  bool end_array() override { return false; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    problem = "at byte " + std::to_string(position) + ": " + e.what();
+    return false;
+  }
+
+ private:
+  enum class Level { none, top, nodes, node, entry };
+  static constexpr unsigned kHash = 1, kSize = 2, kMtime = 4;
+
+  bool enter(Level level) {
+    if (level == Level::node) node_parent_ = level_;
+    level_ = level;
+    return true;
+  }
+
+  bool reject(const std::string& why) {
+    problem = why + " (at key \"" + key_ + "\")";
+    return false;
+  }
+
+  bool number(int64_t val, bool non_negative) {
+    if (level_ == Level::top) return true;  // tolerated for forward compatibility
+    if (level_ != Level::entry || !non_negative) return reject("unexpected number");
+    if (key_ == "size") entry_.size = static_cast<uint64_t>(val), fields_ |= kSize;
+    if (key_ == "mtime_ns") entry_.mtime_ns = val, fields_ |= kMtime;
+    if (key_ == "ctime_ns") entry_.ctime_ns = val;
+    if (key_ == "inode") entry_.inode = static_cast<uint64_t>(val);
+    return true;
+  }
+
+  void finish_entry() {
+    if (fields_ != (kHash | kSize | kMtime)) {
+      entry_ = Entry{};
+      entry_.trusted = false;
+      ++report_.legacy_values;
+    }
+    std::string path = std::move(entry_path_);
+    if (!path_hex_.empty()) {
+      if (auto bytes = hex_decode(path_hex_)) path = std::move(*bytes);
+    }
+    node_->insert_or_assign(std::move(path), entry_);
+    level_ = Level::node;
+  }
+
+  std::unordered_map<std::string, NodeEntries>& out_;
+  LoadReport& report_;
+  Level level_ = Level::none;
+  Level node_parent_ = Level::none;  // top in a legacy store, nodes in the current one
+  std::string key_;
+  NodeEntries* node_ = nullptr;
+  Entry entry_;
+  std::string entry_path_;
+  unsigned fields_ = 0;
+  std::string path_hex_;
+};
 
 }  // namespace
 
 std::string HashStore::to_json() const {
-  json nodes = json::object();
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [node, entries] : nodes_) {
-      json& out = nodes[node] = json::object();
-      for (const auto& [path, entry] : entries) {
-        // Untrusted values stay visibly untrusted across restarts.
-        out[printable(path)] = entry.trusted ? entry_to_json(path, entry) : json("MISSING");
-      }
+  std::string out;
+  out += "{\"format\":\"";
+  out += kFormat;
+  out += "\",\"written\":\"" + rfc3339(now_ns()) + "\",\"nodes\":{";
+  std::lock_guard lock(mutex_);
+  bool first_node = true;
+  for (const auto& [node, entries] : nodes_) {
+    out += first_node ? "\n" : ",\n";
+    first_node = false;
+    append_json_string(out, node);
+    out += ":{";
+    bool first = true;
+    for (const auto& [path, entry] : *entries) {
+      out += first ? "\n" : ",\n";
+      first = false;
+      append_entry(out, path, entry);
     }
+    out += "}";
   }
-  json doc = {{"format", kFormat}, {"written", rfc3339(now_ns())}, {"nodes", std::move(nodes)}};
-  return doc.dump(1) + "\n";
+  out += "}}\n";
+  return out;
 }
 
 Result<> HashStore::from_json(std::string_view text, const std::string& source,
                               LoadReport& report) {
   std::unordered_map<std::string, NodeEntries> loaded;
+  StoreReader reader(loaded, report);
+  bool ok = false;
   try {
-    const json doc = json::parse(text);
-    if (!doc.is_object()) return fail("load hash store", source, 0, "not a JSON object");
-    const bool legacy = !doc.contains("format");
-    if (!legacy && doc.at("format") != kFormat) {
-      return fail("load hash store", source, 0, "unknown format " + doc.at("format").dump());
-    }
-    const json& nodes = legacy ? doc : doc.at("nodes");
-    for (const auto& [node, entries] : nodes.items()) {
-      if (!entries.is_object()) {
-        return fail("load hash store", source, 0, "node \"" + node + "\" is not an object");
-      }
-      auto& out = loaded[node];
-      for (const auto& [key, value] : entries.items()) {
-        Entry entry = entry_from_json(value);
-        if (!entry.trusted) ++report.legacy_values;
-        out.emplace(key_to_path(key, value), entry);
-      }
-    }
+    ok = json::sax_parse(text.begin(), text.end(), &reader);
   } catch (const json::exception& e) {
-    return fail("load hash store", source, 0, e.what());
+    reader.problem = e.what();
   }
+  if (!ok) return fail("load hash store", source, 0, reader.problem);
   if (report.legacy_values > 0) {
     report.warnings.push_back(std::to_string(report.legacy_values) +
                               " entries without a trusted hash (\"MISSING\" or legacy) in " +
                               source + ": those files are read again on their next run");
   }
   std::lock_guard lock(mutex_);
-  nodes_ = std::move(loaded);
+  nodes_.clear();
+  for (auto& [node, entries] : loaded) {
+    nodes_.emplace(node, std::make_shared<const NodeEntries>(std::move(entries)));
+  }
   return {};
 }
 

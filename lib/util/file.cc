@@ -34,17 +34,22 @@ Result<> write_all(int fd, std::string_view data, const std::string& path) {
 Result<std::string> read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return errno_error("open", path, errno);
+  struct ::stat st;
   std::string out;
-  char buf[65536];
+  size_t used = 0;
+  // Sized from fstat so a large file (the hash store) is read without regrowing the buffer.
+  out.resize(::fstat(fd.get(), &st) == 0 ? static_cast<size_t>(st.st_size) + 1 : 65536);
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (used == out.size()) out.resize(out.size() * 2);
+    const ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error("read", path, errno);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    used += static_cast<size_t>(n);
   }
+  out.resize(used);
   return out;
 }
 

@@ -17,11 +17,19 @@ Hash Hash::from_xxh(XXH128_hash_t h) {
 Hash Hash::of(const void* data, size_t size) { return from_xxh(XXH3_128bits(data, size)); }
 
 std::optional<Hash> Hash::from_hex(std::string_view hex) {
+  // Called for every object name when the repository's index is read: no allocation.
   if (hex.size() != 32) return std::nullopt;
-  const auto bytes = hex_decode(hex);
-  if (!bytes) return std::nullopt;
+  const auto value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
   Hash out;
-  for (size_t i = 0; i < 16; ++i) out.bytes_[i] = static_cast<uint8_t>((*bytes)[i]);
+  for (size_t i = 0; i < 16; ++i) {
+    const int hi = value(hex[2 * i]), lo = value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.bytes_[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
   return out;
 }
 

@@ -18,3 +18,12 @@ std::string hex_encode(std::string_view bytes);
 std::optional<std::string> hex_decode(std::string_view hex);
 
 }  // namespace nb
+
+namespace nb {
+
+// Appends `text` (valid UTF-8) as a quoted JSON string. The hot writers (hash store, listings)
+// emit JSON directly rather than through a DOM: building nlohmann objects for 100,000 entries
+// cost more than the whole walk of an unchanged node.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace nb

@@ -35,8 +35,8 @@ void BackupFixture::make_files(int n) {
 
 std::optional<store::Entry> BackupFixture::entry(const std::string& path) const {
   const auto entries = store.entries("01_node");
-  const auto it = entries.find(path);
-  if (it == entries.end()) return std::nullopt;
+  const auto it = entries->find(path);
+  if (it == entries->end()) return std::nullopt;
   return it->second;
 }
 

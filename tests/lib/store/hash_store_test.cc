@@ -45,9 +45,9 @@ TEST_CASE("the store round-trips through its file, including non-UTF-8 paths", "
   const auto report = loaded.load(dir.path());
   CHECK(report.source == store_file(dir));
   CHECK(report.warnings.empty());
-  CHECK(loaded.entries("02_node") == store.entries("02_node"));
-  CHECK(loaded.entries("01_node") == store.entries("01_node"));
-  CHECK(loaded.entries("02_node").at(odd_path).hash == Hash::of("b", 1));
+  CHECK(*loaded.entries("02_node") == *store.entries("02_node"));
+  CHECK(*loaded.entries("01_node") == *store.entries("01_node"));
+  CHECK(loaded.entries("02_node")->at(odd_path).hash == Hash::of("b", 1));
 
   struct ::stat st;
   REQUIRE(::stat(store_file(dir).c_str(), &st) == 0);
@@ -84,8 +84,8 @@ TEST_CASE("a corrupt store falls back to the previous snapshot", "[store]") {
   CHECK(report.source == store_file(dir) + ".prev");
   REQUIRE_FALSE(report.warnings.empty());
   CHECK_THAT(report.warnings.front(), Catch::Contains(store_file(dir)));
-  CHECK(loaded.entries("n").size() == 1);
-  CHECK(loaded.entries("n").contains("/a"));
+  CHECK(loaded.entries("n")->size() == 1);
+  CHECK(loaded.entries("n")->contains("/a"));
   CHECK(loaded.stats().dirty);  // so the broken file gets replaced at the next snapshot
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("legacy values load as untrusted entries and stay untrusted when saved
   const auto report = loaded.load(dir.path());
   CHECK(report.legacy_values == 2);
   CHECK(loaded.stats().untrusted == 2);
-  CHECK_FALSE(loaded.entries("02_node").at("/etc/b").trusted);
+  CHECK_FALSE(loaded.entries("02_node")->at("/etc/b").trusted);
   loaded.write_back("01_node", {{{"/x", sample_entry("x")}}, {}});
   REQUIRE(loaded.save(dir.path()));
   store::HashStore again;
