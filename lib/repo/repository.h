@@ -5,7 +5,8 @@
 //   lock                        flock target: shared by backups, exclusive by prune
 //   objects/<2 hex>/<32 hex>    objects, immutable once named
 //   snapshots/<node>/<id>.json  snapshot records
-//   tmp/                        objects being staged, not yet durable
+//   tmp/                        large objects streaming in, not yet durable
+//   objects/<2 hex>/<32 hex>.tmp.*   small objects staged beside their name
 //
 // An object only ever appears under its name after its content is durable, so a crash at any
 // instant leaves every named object whole. Thread-safe.
@@ -119,7 +120,7 @@ class ObjectBatch {
     std::string temp_path;
   };
   Result<> spill();
-  Result<> write_temp(std::string_view data, std::string& temp_path);
+  Result<> write_temp(const Hash& hash, std::string_view data, std::string& temp_path);
   void remove_temps();
 
   Repository& repo_;
