@@ -20,11 +20,20 @@ class PriorityFlag final : public spdlog::custom_flag_formatter {
     const char* prefix = "<6>";
     switch (msg.level) {
       case spdlog::level::trace:
-      case spdlog::level::debug: prefix = "<7>"; break;
-      case spdlog::level::warn: prefix = "<4>"; break;
-      case spdlog::level::err: prefix = "<3>"; break;
-      case spdlog::level::critical: prefix = "<2>"; break;
-      default: break;
+      case spdlog::level::debug:
+        prefix = "<7>";
+        break;
+      case spdlog::level::warn:
+        prefix = "<4>";
+        break;
+      case spdlog::level::err:
+        prefix = "<3>";
+        break;
+      case spdlog::level::critical:
+        prefix = "<2>";
+        break;
+      default:
+        break;
     }
     dest.append(prefix, prefix + 3);
   }
@@ -49,8 +58,8 @@ Result<> setup_logging(const std::string& level) {
   if (parsed == spdlog::level::off && level != "off") {
     return fail("set log level", level, 0, "use trace, debug, info, warning or error");
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      "nodebackup", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("nodebackup",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (stderr_is_journal()) {
     formatter->add_flag<PriorityFlag>('*').set_pattern("%*%v");

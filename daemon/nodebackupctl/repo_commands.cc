@@ -121,14 +121,14 @@ int restore(const Invocation& inv) {
   auto report = repo::restore(*repo, *record, paths, inv.target, options);
   if (!report) return failure(report.error());
   for (const auto& e : report->errors) std::cerr << "nodebackupctl: " << e.message() << "\n";
-  std::printf("restored snapshot %s of %s to %s: %llu files, %llu directories, %llu symlinks, %s%s\n",
-              record->id.c_str(), record->node.c_str(), inv.target.c_str(),
-              static_cast<unsigned long long>(report->files),
-              static_cast<unsigned long long>(report->directories),
-              static_cast<unsigned long long>(report->symlinks),
-              format_bytes(report->bytes).c_str(),
-              report->errors.empty() ? "" : (", " + std::to_string(report->errors.size()) +
-                                             " errors").c_str());
+  std::printf(
+      "restored snapshot %s of %s to %s: %llu files, %llu directories, %llu symlinks, %s%s\n",
+      record->id.c_str(), record->node.c_str(), inv.target.c_str(),
+      static_cast<unsigned long long>(report->files),
+      static_cast<unsigned long long>(report->directories),
+      static_cast<unsigned long long>(report->symlinks), format_bytes(report->bytes).c_str(),
+      report->errors.empty() ? ""
+                             : (", " + std::to_string(report->errors.size()) + " errors").c_str());
   return report->errors.empty() ? kExitOk : kExitFailure;
 }
 
@@ -140,11 +140,12 @@ int verify(const Invocation& inv) {
   auto report = repo::verify(*repo, {.read_data = !inv.fast});
   if (!report) return failure(report.error());
   for (const auto& p : report->problems) std::cerr << "nodebackupctl: verify: " << p << "\n";
-  std::printf("verify %s: %llu snapshots, %llu objects referenced, %llu objects re-hashed, %zu problems\n",
-              report->problems.empty() ? "ok" : "FAILED",
-              static_cast<unsigned long long>(report->snapshots),
-              static_cast<unsigned long long>(report->references),
-              static_cast<unsigned long long>(report->objects), report->problems.size());
+  std::printf(
+      "verify %s: %llu snapshots, %llu objects referenced, %llu objects re-hashed, %zu problems\n",
+      report->problems.empty() ? "ok" : "FAILED",
+      static_cast<unsigned long long>(report->snapshots),
+      static_cast<unsigned long long>(report->references),
+      static_cast<unsigned long long>(report->objects), report->problems.size());
   return report->problems.empty() ? kExitOk : kExitFailure;
 }
 

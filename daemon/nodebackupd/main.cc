@@ -28,7 +28,8 @@ po::options_description describe_options(Options& o) {
       "configuration file (default /etc/nodebackup/config.json)")(
       "check-config", po::bool_switch(&o.check_config), "validate the configuration and exit")(
       "run-once", po::bool_switch(&o.run_once), "back up every node once, then exit")(
-      "node", po::value(&o.nodes)->value_name("ID"), "with --run-once: only this node (repeatable)")(
+      "node", po::value(&o.nodes)->value_name("ID"),
+      "with --run-once: only this node (repeatable)")(
       "log-level", po::value(&o.log_level)->value_name("LEVEL"),
       "trace, debug, info, warning or error (default info)");
   return d;

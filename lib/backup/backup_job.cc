@@ -25,8 +25,15 @@ class JobRun {
  public:
   JobRun(const std::string& node, const std::vector<std::string>& roots, const JobOptions& opts,
          fs::NodeFs& fs, store::HashStore& store, repo::Repository& repo)
-      : node_(node), roots_(roots), opts_(opts), fs_(fs), store_(store), repo_(repo),
-        caps_(fs.capabilities()), batch_(repo.new_batch()), reader_(*batch_, caps_) {}
+      : node_(node),
+        roots_(roots),
+        opts_(opts),
+        fs_(fs),
+        store_(store),
+        repo_(repo),
+        caps_(fs.capabilities()),
+        batch_(repo.new_batch()),
+        reader_(*batch_, caps_) {}
 
   JobResult run() {
     result_.started_ns = now_ns();
@@ -73,8 +80,8 @@ class JobRun {
     for (size_t i = 0; i < scan_.entries.size(); ++i) {
       const auto& [path, meta] = scan_.entries[i];
       if (meta.type != fs::FileType::regular) {
-        const bool special = meta.type != fs::FileType::directory &&
-                             meta.type != fs::FileType::symlink;
+        const bool special =
+            meta.type != fs::FileType::directory && meta.type != fs::FileType::symlink;
         result_.counts.skipped += special ? 1 : 0;
         continue;
       }
@@ -224,7 +231,8 @@ class JobRun {
   // Where a run's time goes, for `--log-level debug`.
   void phase(const char* name) {
     const int64_t now = now_ns();
-    spdlog::debug("{}: {} took {:.3f}s", node_, name, static_cast<double>(now - phase_start_) / 1e9);
+    spdlog::debug("{}: {} took {:.3f}s", node_, name,
+                  static_cast<double>(now - phase_start_) / 1e9);
     phase_start_ = now;
   }
 
@@ -280,8 +288,8 @@ std::string summary_line(const std::string& node, const JobResult& r) {
   return fmt::format(
       "{} backup complete: {} scanned, {} unchanged, {} touched, {} changed, {} new, "
       "{} deleted, {} skipped, {} errors, {} read, {} stored in {:.2f}s (snapshot {})",
-      node, c.scanned, c.unchanged, c.touched, c.changed, c.added, c.deleted, c.skipped,
-      c.errors, format_bytes(c.bytes_read), format_bytes(c.bytes_stored), secs, r.snapshot_id);
+      node, c.scanned, c.unchanged, c.touched, c.changed, c.added, c.deleted, c.skipped, c.errors,
+      format_bytes(c.bytes_read), format_bytes(c.bytes_stored), secs, r.snapshot_id);
 }
 
 }  // namespace nb::backup

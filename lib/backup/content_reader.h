@@ -13,8 +13,8 @@
 namespace nb::backup {
 
 struct ReadOutcome {
-  bool ok = false;           // read to the end; `hash` and `done` are valid
-  bool stable = false;       // metadata identical before and after the read
+  bool ok = false;      // read to the end; `hash` and `done` are valid
+  bool stable = false;  // metadata identical before and after the read
   Hash hash;
   uint64_t bytes = 0;
   fs::ReadDone done;

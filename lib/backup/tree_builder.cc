@@ -4,7 +4,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-
 namespace nb::backup {
 
 namespace {
@@ -36,14 +35,17 @@ class TreeBuilder {
         e.size = f.meta.size;
         break;
       }
-      case fs::FileType::symlink: e.target = scanned.meta.link_target; break;
+      case fs::FileType::symlink:
+        e.target = scanned.meta.link_target;
+        break;
       case fs::FileType::directory: {
         auto tree = build_listing(i);
         if (!tree) return std::unexpected(tree.error());
         e.object = *tree;
         break;
       }
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
     e.type = scanned.meta.type;
     e.mode = meta->mode;

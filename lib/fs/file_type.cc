@@ -4,14 +4,22 @@ namespace nb::fs {
 
 const char* type_name(FileType type) {
   switch (type) {
-    case FileType::regular: return "file";
-    case FileType::directory: return "dir";
-    case FileType::symlink: return "symlink";
-    case FileType::fifo: return "fifo";
-    case FileType::socket: return "socket";
-    case FileType::char_device: return "chardev";
-    case FileType::block_device: return "blockdev";
-    case FileType::unknown: break;
+    case FileType::regular:
+      return "file";
+    case FileType::directory:
+      return "dir";
+    case FileType::symlink:
+      return "symlink";
+    case FileType::fifo:
+      return "fifo";
+    case FileType::socket:
+      return "socket";
+    case FileType::char_device:
+      return "chardev";
+    case FileType::block_device:
+      return "blockdev";
+    case FileType::unknown:
+      break;
   }
   return "unknown";
 }

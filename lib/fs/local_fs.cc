@@ -16,14 +16,29 @@ namespace nb::fs {
 FileMeta meta_from_stat(const struct ::stat& st) {
   FileMeta m;
   switch (st.st_mode & S_IFMT) {
-    case S_IFREG: m.type = FileType::regular; break;
-    case S_IFDIR: m.type = FileType::directory; break;
-    case S_IFLNK: m.type = FileType::symlink; break;
-    case S_IFIFO: m.type = FileType::fifo; break;
-    case S_IFSOCK: m.type = FileType::socket; break;
-    case S_IFCHR: m.type = FileType::char_device; break;
-    case S_IFBLK: m.type = FileType::block_device; break;
-    default: m.type = FileType::unknown;
+    case S_IFREG:
+      m.type = FileType::regular;
+      break;
+    case S_IFDIR:
+      m.type = FileType::directory;
+      break;
+    case S_IFLNK:
+      m.type = FileType::symlink;
+      break;
+    case S_IFIFO:
+      m.type = FileType::fifo;
+      break;
+    case S_IFSOCK:
+      m.type = FileType::socket;
+      break;
+    case S_IFCHR:
+      m.type = FileType::char_device;
+      break;
+    case S_IFBLK:
+      m.type = FileType::block_device;
+      break;
+    default:
+      m.type = FileType::unknown;
   }
   m.mode = st.st_mode & 07777;
   m.uid = st.st_uid;
@@ -91,9 +106,7 @@ class LocalFs final : public NodeFs {
 
   std::string describe() const override { return "local"; }
 
-  Result<FileMeta> stat(const std::string& path) override {
-    return stat_at(AT_FDCWD, path, path);
-  }
+  Result<FileMeta> stat(const std::string& path) override { return stat_at(AT_FDCWD, path, path); }
 
   Result<> walk(const std::string& root, WalkVisitor& visitor) override {
     auto meta = stat(root);
@@ -183,6 +196,8 @@ class LocalFs final : public NodeFs {
 
 }  // namespace
 
-std::unique_ptr<NodeFs> make_local_fs() { return std::make_unique<LocalFs>(); }
+std::unique_ptr<NodeFs> make_local_fs() {
+  return std::make_unique<LocalFs>();
+}
 
 }  // namespace nb::fs

@@ -22,7 +22,16 @@
 
 namespace nb::fs {
 
-enum class FileType { regular, directory, symlink, fifo, socket, char_device, block_device, unknown };
+enum class FileType {
+  regular,
+  directory,
+  symlink,
+  fifo,
+  socket,
+  char_device,
+  block_device,
+  unknown
+};
 
 const char* type_name(FileType type);
 

@@ -37,8 +37,7 @@ void ObjectBatch::abandon_object() {
   }
 }
 
-Result<> ObjectBatch::write_temp(const Hash& hash, std::string_view data,
-                                 std::string& temp_path) {
+Result<> ObjectBatch::write_temp(const Hash& hash, std::string_view data, std::string& temp_path) {
   // Staged beside its final name: spreads new inodes over the object directories (one
   // staging directory made ext4's inode allocator the bottleneck of an initial backup) and
   // makes the commit's rename a same-directory one.

@@ -137,7 +137,9 @@ void Repository::note_committed(const std::vector<Hash>& hashes) {
   if (index_loaded_) index_.insert(hashes.begin(), hashes.end());
 }
 
-std::unique_ptr<ObjectBatch> Repository::new_batch() { return std::make_unique<ObjectBatch>(*this); }
+std::unique_ptr<ObjectBatch> Repository::new_batch() {
+  return std::make_unique<ObjectBatch>(*this);
+}
 
 Result<> Repository::check_fault(FaultPoint point) const {
   return fault_hook_ ? fault_hook_(point) : Result<>{};

@@ -124,8 +124,8 @@ class ObjectBatch {
   void remove_temps();
 
   Repository& repo_;
-  std::string buffer_;      // the current object while it is small
-  UniqueFd spill_fd_;       // the current object once it grew large
+  std::string buffer_;  // the current object while it is small
+  UniqueFd spill_fd_;   // the current object once it grew large
   std::string spill_path_;
   uint64_t current_size_ = 0;
   std::vector<Staged> pending_;

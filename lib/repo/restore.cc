@@ -73,10 +73,17 @@ class Restorer {
     }
     Result<> r;
     switch (e.type) {
-      case fs::FileType::regular: r = file(dirfd, e, shown); break;
-      case fs::FileType::symlink: r = symlink(dirfd, e, shown); break;
-      case fs::FileType::directory: r = directory(dirfd, e, shown); break;
-      default: r = fail("restore", shown, 0, "unsupported entry type");
+      case fs::FileType::regular:
+        r = file(dirfd, e, shown);
+        break;
+      case fs::FileType::symlink:
+        r = symlink(dirfd, e, shown);
+        break;
+      case fs::FileType::directory:
+        r = directory(dirfd, e, shown);
+        break;
+      default:
+        r = fail("restore", shown, 0, "unsupported entry type");
     }
     if (!r) report_.errors.push_back(r.error());
   }
@@ -118,8 +125,8 @@ class Restorer {
 
   Result<> file(int dirfd, const TreeEntry& e, const std::string& shown) {
     const std::string temp = ".nbrestore" + temp_suffix();
-    UniqueFd out(::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                          0600));
+    UniqueFd out(
+        ::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out.valid()) return errno_error("create", shown, errno);
     auto r = copy_object(*e.object, out.get(), shown);
     if (r) r = apply_meta(out.get(), e, shown);
@@ -190,7 +197,8 @@ Result<RestoreReport> restore(const Repository& repo, const SnapshotRecord& reco
       continue;
     }
     if (parts->empty()) {  // the node's "/" itself: its children go straight into the target
-      if (auto r = restorer.children(top.get(), *entry, "/"); !r) report.errors.push_back(r.error());
+      if (auto r = restorer.children(top.get(), *entry, "/"); !r)
+        report.errors.push_back(r.error());
       continue;
     }
     // Directories above the entry that the snapshot does not describe are created private.

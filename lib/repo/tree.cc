@@ -64,18 +64,23 @@ void append_bytes(std::string& out, const char* key, const std::string& bytes) {
 void append_entry_json(std::string& out, const TreeEntry& e) {
   out += '{';
   append_bytes(out, "name", e.name);
-  fmt::format_to(std::back_inserter(out), ",\"type\":\"{}\",\"mode\":{},\"uid\":{},\"gid\":{},\"mtime_ns\":{}",
+  fmt::format_to(std::back_inserter(out),
+                 ",\"type\":\"{}\",\"mode\":{},\"uid\":{},\"gid\":{},\"mtime_ns\":{}",
                  fs::type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
   switch (e.type) {
     case fs::FileType::regular:
-      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\"", e.size, e.object->hex());
+      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\"", e.size,
+                     e.object->hex());
       break;
-    case fs::FileType::directory: out += ",\"tree\":\"" + e.object->hex() + "\""; break;
+    case fs::FileType::directory:
+      out += ",\"tree\":\"" + e.object->hex() + "\"";
+      break;
     case fs::FileType::symlink:
       out += ',';
       append_bytes(out, "target", e.target);
       break;
-    default: throw std::invalid_argument("entry of unsupported type");
+    default:
+      throw std::invalid_argument("entry of unsupported type");
   }
   out += '}';
 }
@@ -121,8 +126,8 @@ Result<Tree> decode_tree(std::string_view data, const std::string& what) {
 }
 
 bool safe_name(std::string_view name) {
-  return !name.empty() && name != "." && name != ".." &&
-         name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
 }
 
 }  // namespace nb::repo

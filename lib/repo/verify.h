@@ -15,9 +15,9 @@ struct VerifyOptions {
 };
 
 struct VerifyReport {
-  uint64_t objects = 0;     // objects re-hashed
-  uint64_t snapshots = 0;   // snapshot records checked
-  uint64_t references = 0;  // distinct objects referenced
+  uint64_t objects = 0;               // objects re-hashed
+  uint64_t snapshots = 0;             // snapshot records checked
+  uint64_t references = 0;            // distinct objects referenced
   std::vector<std::string> problems;  // each names snapshot, path and object where it applies
 };
 

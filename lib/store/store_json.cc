@@ -46,7 +46,9 @@ class StoreReader final : public nlohmann::json_sax<json> {
 
   bool start_object(std::size_t) override {
     switch (level_) {
-      case Level::none: level_ = Level::top; return true;
+      case Level::none:
+        level_ = Level::top;
+        return true;
       case Level::top:
         if (key_ == "nodes") return enter(Level::nodes);
         node_ = &out_[key_];  // a legacy store: nodes at the top level
@@ -60,16 +62,24 @@ class StoreReader final : public nlohmann::json_sax<json> {
         fields_ = 0;
         path_hex_.clear();
         return enter(Level::entry);
-      default: return reject("unexpected object");
+      default:
+        return reject("unexpected object");
     }
   }
 
   bool end_object() override {
     switch (level_) {
-      case Level::entry: finish_entry(); break;
-      case Level::node: level_ = node_parent_; break;
-      case Level::nodes: level_ = Level::top; break;
-      default: level_ = Level::none;
+      case Level::entry:
+        finish_entry();
+        break;
+      case Level::node:
+        level_ = node_parent_;
+        break;
+      case Level::nodes:
+        level_ = Level::top;
+        break;
+      default:
+        level_ = Level::none;
     }
     return true;
   }

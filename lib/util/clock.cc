@@ -26,8 +26,8 @@ std::optional<int64_t> parse_rfc3339(std::string_view text) {
   tm utc{};
   const std::string s(text);
   int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &utc.tm_year, &utc.tm_mon,
-                  &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &consumed) != 6 ||
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
+                  &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &consumed) != 6 ||
       consumed != static_cast<int>(s.size())) {
     return std::nullopt;
   }

@@ -72,7 +72,8 @@ Result<> write_file_durably(const std::string& path, std::string_view data, mode
   auto result = write_all(fd.get(), data, temp);
   if (result && ::fsync(fd.get()) != 0) result = errno_error("fsync", temp, errno);
   fd.reset();
-  if (result && ::rename(temp.c_str(), path.c_str()) != 0) result = errno_error("rename", path, errno);
+  if (result && ::rename(temp.c_str(), path.c_str()) != 0)
+    result = errno_error("rename", path, errno);
   if (!result) {
     ::unlink(temp.c_str());
     return result;

@@ -14,7 +14,9 @@ Hash Hash::from_xxh(XXH128_hash_t h) {
   return out;
 }
 
-Hash Hash::of(const void* data, size_t size) { return from_xxh(XXH3_128bits(data, size)); }
+Hash Hash::of(const void* data, size_t size) {
+  return from_xxh(XXH3_128bits(data, size));
+}
 
 std::optional<Hash> Hash::from_hex(std::string_view hex) {
   // Called for every object name when the repository's index is read: no allocation.
@@ -42,12 +44,20 @@ Hasher::Hasher() : state_(XXH3_createState()) {
   reset();
 }
 
-Hasher::~Hasher() { XXH3_freeState(state_); }
+Hasher::~Hasher() {
+  XXH3_freeState(state_);
+}
 
-void Hasher::reset() { XXH3_128bits_reset(state_); }
+void Hasher::reset() {
+  XXH3_128bits_reset(state_);
+}
 
-void Hasher::update(const void* data, size_t size) { XXH3_128bits_update(state_, data, size); }
+void Hasher::update(const void* data, size_t size) {
+  XXH3_128bits_update(state_, data, size);
+}
 
-Hash Hasher::digest() const { return Hash::from_xxh(XXH3_128bits_digest(state_)); }
+Hash Hasher::digest() const {
+  return Hash::from_xxh(XXH3_128bits_digest(state_));
+}
 
 }  // namespace nb

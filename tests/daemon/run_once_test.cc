@@ -24,7 +24,8 @@ struct Setup {
   std::string src = dir / "src";
 
   explicit Setup(const std::string& extra_nodes = "") {
-    for (int i = 0; i < 5; ++i) write_file(src + "/f" + std::to_string(i), "file " + std::to_string(i));
+    for (int i = 0; i < 5; ++i)
+      write_file(src + "/f" + std::to_string(i), "file " + std::to_string(i));
     write_file(src + "/sub/a", "a");
     write_config("{\"id\": \"01_node\", \"type\": \"local\", \"paths\": [\"" + src + "\"]}" +
                  extra_nodes);
@@ -64,9 +65,9 @@ TEST_CASE("run-once twice, then a change: counts in snapshots --json, restore, v
 
   const auto list = s.snapshots();
   REQUIRE(list.size() == 3);
-  for (const char* key : {"id", "node", "started", "finished", "partial", "scanned", "unchanged",
-                          "touched", "changed", "new", "deleted", "skipped", "errors",
-                          "bytes_read", "bytes_stored"}) {
+  for (const char* key :
+       {"id", "node", "started", "finished", "partial", "scanned", "unchanged", "touched",
+        "changed", "new", "deleted", "skipped", "errors", "bytes_read", "bytes_stored"}) {
     CHECK(list[1].contains(key));
   }
   CHECK(list[0]["new"] == 6);
@@ -79,8 +80,8 @@ TEST_CASE("run-once twice, then a change: counts in snapshots --json, restore, v
   const auto restored = s.ctl({"restore", "01_node", "latest", "--target", target});
   CHECK(restored.exit_code == 0);
   CHECK(describe_tree(target + s.src) == describe_tree(s.src));
-  const auto one = s.ctl({"restore", "01_node", list[0]["id"], s.src + "/f2", "--target",
-                          s.dir / "old"});
+  const auto one =
+      s.ctl({"restore", "01_node", list[0]["id"], s.src + "/f2", "--target", s.dir / "old"});
   CHECK(one.exit_code == 0);
   CHECK(read_whole(s.dir / "old" + s.src + "/f2") == "file 2");
 
@@ -126,8 +127,9 @@ TEST_CASE("a second process on the same state_dir is refused while the first hol
 }
 
 TEST_CASE("a failing node makes run-once exit 1 and leaves the others backed up", "[cli]") {
-  Setup s(", {\"id\": \"02_node\", \"type\": \"ssh\", \"host\": \"127.0.0.1\", \"port\": 1, "
-          "\"user\": \"backup\", \"identity_file\": \"/nonexistent/id\", \"paths\": [\"/etc\"]}");
+  Setup s(
+      ", {\"id\": \"02_node\", \"type\": \"ssh\", \"host\": \"127.0.0.1\", \"port\": 1, "
+      "\"user\": \"backup\", \"identity_file\": \"/nonexistent/id\", \"paths\": [\"/etc\"]}");
   const auto r = s.daemon({"--run-once"});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("02_node backup failed"));

@@ -11,6 +11,11 @@ std::vector<NodeUnderTest> nodes_under_test() {
   return {{"local", [] { return fs::make_local_fs(); }}};
 }
 
+const NodeUnderTest& local_node() {
+  static const NodeUnderTest local{"local", [] { return fs::make_local_fs(); }};
+  return local;
+}
+
 BackupFixture::BackupFixture(const NodeUnderTest& node)
     : src(dir / "src"), state_dir(dir / "state"), repo_dir(dir / "repo") {
   std::filesystem::create_directories(src);

@@ -24,6 +24,8 @@ struct NodeUnderTest {
 };
 
 std::vector<NodeUnderTest> nodes_under_test();
+// The plain local filesystem, for tests of logic that does not depend on the kind of node.
+const NodeUnderTest& local_node();
 
 class BackupFixture {
  public:

@@ -8,15 +8,6 @@
 using namespace nb;
 using namespace nb::test;
 
-namespace {
-
-const NodeUnderTest& local_node() {
-  static const auto nodes = nodes_under_test();
-  return nodes.front();
-}
-
-}  // namespace
-
 TEST_CASE("a fault while storing leaves the store without the new entry", "[commit]") {
   const auto point = GENERATE(repo::FaultPoint::store_object, repo::FaultPoint::commit_objects,
                               repo::FaultPoint::write_snapshot);

@@ -11,15 +11,6 @@
 using namespace nb;
 using namespace nb::test;
 
-namespace {
-
-const NodeUnderTest& local_node() {
-  static const auto nodes = nodes_under_test();
-  return nodes.front();
-}
-
-}  // namespace
-
 TEST_CASE("a file that keeps changing while read is stored but not written back", "[edge]") {
   BackupFixture fx(local_node());
   fx.make_files(3);
@@ -134,8 +125,7 @@ TEST_CASE("a metadata-only change (ctime, via chmod) makes the file be read", "[
   CHECK(result.counts.bytes_stored == 0);
 }
 
-TEST_CASE("a file whose object is missing from the repository is read and stored again",
-          "[edge]") {
+TEST_CASE("a file whose object is missing from the repository is read and stored again", "[edge]") {
   BackupFixture fx(local_node());
   fx.make_files(2);
   REQUIRE(fx.run().ok);

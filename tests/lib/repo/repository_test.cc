@@ -13,11 +13,6 @@ using namespace nb::test;
 
 namespace {
 
-const NodeUnderTest& local_node() {
-  static const auto nodes = nodes_under_test();
-  return nodes.front();
-}
-
 mode_t mode_of(const std::string& path) {
   struct ::stat st;
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -93,7 +88,8 @@ TEST_CASE("a no-change run stores no listing: unchanged directories are shared",
   BackupFixture fx(local_node());
   for (int d = 0; d < 20; ++d) {
     for (int f = 0; f < 20; ++f) {
-      write_file(fx.file("d" + std::to_string(d) + "/f" + std::to_string(f)), "x" + std::to_string(f));
+      write_file(fx.file("d" + std::to_string(d) + "/f" + std::to_string(f)),
+                 "x" + std::to_string(f));
     }
   }
   REQUIRE(fx.run().ok);

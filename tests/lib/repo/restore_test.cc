@@ -14,11 +14,6 @@ using namespace nb::test;
 
 namespace {
 
-const NodeUnderTest& local_node() {
-  static const auto nodes = nodes_under_test();
-  return nodes.front();
-}
-
 // A snapshot record written by hand, as an attacker with write access to the repository
 // (or a corrupted record) could: `roots` and listing names are whatever the test wants.
 repo::SnapshotRecord crafted_record(repo::Repository& repo, const std::string& root_path,

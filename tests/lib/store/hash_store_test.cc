@@ -23,7 +23,9 @@ store::Entry sample_entry(const std::string& content) {
   return e;
 }
 
-std::string store_file(const TempDir& dir) { return dir / store::HashStore::kFileName; }
+std::string store_file(const TempDir& dir) {
+  return dir / store::HashStore::kFileName;
+}
 
 }  // namespace
 
@@ -31,9 +33,9 @@ TEST_CASE("the store round-trips through its file, including non-UTF-8 paths", "
   TempDir dir;
   store::HashStore store;
   const std::string odd_path = std::string("/data/caf\xe9-\xff.txt");
-  store.write_back("02_node", {{{"/etc/app/config.json", sample_entry("a")},
-                                {odd_path, sample_entry("b")}},
-                               {}});
+  store.write_back(
+      "02_node",
+      {{{"/etc/app/config.json", sample_entry("a")}, {odd_path, sample_entry("b")}}, {}});
   auto racy = sample_entry("c");
   racy.racy = true;
   racy.ctime_ns.reset();
@@ -112,8 +114,8 @@ TEST_CASE("no store file at all starts empty without warnings", "[store]") {
 TEST_CASE("legacy values load as untrusted entries and stay untrusted when saved", "[store]") {
   TempDir dir;
   const std::string hash = Hash::of("x", 1).hex();
-  REQUIRE(write_file_durably(store_file(dir), "{\"02_node\": {\"/etc/a\": \"MISSING\", \"/etc/b\": \"" +
-                                                  hash + "\"}}"));
+  REQUIRE(write_file_durably(
+      store_file(dir), "{\"02_node\": {\"/etc/a\": \"MISSING\", \"/etc/b\": \"" + hash + "\"}}"));
   store::HashStore loaded;
   const auto report = loaded.load(dir.path());
   CHECK(report.legacy_values == 2);
