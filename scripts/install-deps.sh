@@ -5,7 +5,8 @@ set -euo pipefail
 
 build_packages=(cmake g++ make pkg-config python3
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
-  libssh2-1-dev libspdlog-dev catch2 libsystemd-dev)
+  libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
+  openssh-server openssh-client procps)
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 
@@ -20,5 +21,13 @@ if ((${#missing[@]} == 0)); then exit 0; fi
 
 echo "installing: ${missing[*]}"
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+# openssh-server is only for the tests' own sshd on 127.0.0.1: keep the package from starting
+# a system-wide one on port 22 (policy-rc.d 101 = "do not start services").
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
+  $SUDO chmod +x $policy
+  trap '$SUDO rm -f $policy' EXIT
+fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

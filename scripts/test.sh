@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# The unprivileged user the remote-node tests log in as over the test sshd on 127.0.0.1. Its
+# password field is "*" (no password, not locked: sshd without PAM refuses locked accounts).
+if ! id nbtest >/dev/null 2>&1; then useradd --system --create-home --shell /bin/sh nbtest; fi
+usermod -p '*' nbtest
 dir=$(scripts/build.sh "$@" | tail -n 1)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

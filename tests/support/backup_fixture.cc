@@ -4,21 +4,29 @@
 #include <stdexcept>
 
 #include "fs/local_fs.h"
+#include "fs/ssh/sftp_fs.h"
+#include "support/sshd_fixture.h"
 
 namespace nb::test {
-
-std::vector<NodeUnderTest> nodes_under_test() {
-  return {{"local", [] { return fs::make_local_fs(); }}};
-}
 
 const NodeUnderTest& local_node() {
   static const NodeUnderTest local{"local", [] { return fs::make_local_fs(); }};
   return local;
 }
 
+std::vector<NodeUnderTest> nodes_under_test() {
+  return {local_node(), {"sftp", [] {
+                           auto fs = fs::ssh::open_sftp_fs(SshServer::instance().target());
+                           if (!fs) throw std::runtime_error(fs.error().message());
+                           return std::move(*fs);
+                         }}};
+}
+
 BackupFixture::BackupFixture(const NodeUnderTest& node)
     : src(dir / "src"), state_dir(dir / "state"), repo_dir(dir / "repo") {
   std::filesystem::create_directories(src);
+  // Readable by the unprivileged user the ssh nodes log in as.
+  std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
   std::filesystem::create_directories(state_dir);
   auto opened = repo::Repository::open(repo_dir, /*create=*/true);
   if (!opened) throw std::runtime_error(opened.error().message());

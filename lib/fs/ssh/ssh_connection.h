@@ -1,0 +1,62 @@
+// One authenticated SSH connection to a node (libssh2, blocking mode with an I/O timeout, so a
+// hung peer fails the call instead of hanging the job), with its SFTP channel.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "util/error.h"
+
+typedef struct _LIBSSH2_SESSION LIBSSH2_SESSION;
+typedef struct _LIBSSH2_SFTP LIBSSH2_SFTP;
+
+namespace nb::fs::ssh {
+
+struct SshTarget {
+  std::string node_id;
+  std::string host;
+  int port = 22;
+  std::string user;
+  std::string identity_file;
+  std::string known_hosts;
+  bool accept_new = false;  // record a first-seen host key (else refuse unknown hosts)
+  std::chrono::seconds timeout{30};
+};
+
+class SshConnection {
+ public:
+  // Connects, verifies the host key against known_hosts, authenticates with the identity file.
+  static Result<std::unique_ptr<SshConnection>> open(const SshTarget& target);
+  ~SshConnection();
+  SshConnection(const SshConnection&) = delete;
+  SshConnection& operator=(const SshConnection&) = delete;
+
+  LIBSSH2_SESSION* session() { return session_; }
+  // The SFTP channel, opened on first use.
+  Result<LIBSSH2_SFTP*> sftp();
+
+  // The last libssh2 failure as an Error: an SFTP status maps to its errno (ENOENT, EACCES) and
+  // is permanent; anything at the connection level is transient and means the connection is
+  // no longer usable.
+  Error last_error(const std::string& op, const std::string& path) const;
+
+  // Keeps an idle connection alive through NAT and server timeouts.
+  void keepalive();
+
+ private:
+  SshConnection() = default;
+  Result<> handshake(const SshTarget& target);
+  Result<> verify_host_key(const SshTarget& target);
+  Result<> authenticate(const SshTarget& target);
+
+  int socket_ = -1;
+  LIBSSH2_SESSION* session_ = nullptr;
+  LIBSSH2_SFTP* sftp_ = nullptr;
+  std::string where_;  // "02_node (backup@host:22)" for errors
+};
+
+// "SHA256:…" as OpenSSH prints host key fingerprints.
+std::string sha256_fingerprint(const unsigned char digest[32]);
+
+}  // namespace nb::fs::ssh

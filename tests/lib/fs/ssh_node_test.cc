@@ -1,0 +1,177 @@
+// What is particular to nodes reached over SSH (the promises common to every node are in
+// tests/lib/backup/seed_test.cc, run for SFTP too): host key policies, refused keys,
+// unreachable and vanishing servers, and permissions enforced by the remote user.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "fs/ssh/sftp_fs.h"
+#include "repo/browse.h"
+#include "repo/restore.h"
+#include "support/backup_fixture.h"
+#include "support/sshd_fixture.h"
+
+using namespace nb;
+using namespace nb::test;
+
+namespace {
+
+NodeUnderTest sftp_node() {
+  static const auto nodes = nodes_under_test();
+  return nodes.at(1);
+}
+
+}  // namespace
+
+TEST_CASE("strict host key policy refuses an unknown host and prints its fingerprint", "[ssh]") {
+  auto& server = SshServer::instance();
+  TempDir dir;
+  auto target = server.target();
+  target.known_hosts = dir / "known_hosts";  // empty: the host is unknown
+  auto refused = fs::ssh::open_sftp_fs(target);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message(), Catch::Contains("unknown host"));
+  CHECK_THAT(refused.error().message(), Catch::Contains("SHA256:"));
+  CHECK_THAT(refused.error().message(), Catch::Contains("02_node"));
+  CHECK_FALSE(std::filesystem::exists(target.known_hosts));
+}
+
+TEST_CASE("accept-new records a first-seen host key, then holds the host to it", "[ssh]") {
+  auto& server = SshServer::instance();
+  TempDir dir;
+  auto target = server.target();
+  target.known_hosts = dir / "known_hosts";
+  target.accept_new = true;
+  REQUIRE(fs::ssh::open_sftp_fs(target));
+  const std::string recorded = read_whole(target.known_hosts);
+  CHECK_THAT(recorded, Catch::Contains("[127.0.0.1]:" + std::to_string(server.port())));
+  CHECK_THAT(recorded, Catch::Contains(server.host_public_key().substr(12, 40)));
+  target.accept_new = false;  // now known: strict accepts it
+  CHECK(fs::ssh::open_sftp_fs(target));
+}
+
+TEST_CASE("a changed host key is refused and worded as a possible attack", "[ssh]") {
+  auto& server = SshServer::instance();
+  TempDir dir;
+  REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + dir / "other").c_str()) == 0);
+  std::string other = read_whole(dir / "other.pub");
+  other = other.substr(0, other.find(' ', other.find(' ') + 1));
+  auto target = server.target();
+  target.known_hosts = dir / "known_hosts";
+  write_file(target.known_hosts, "[127.0.0.1]:" + std::to_string(server.port()) + " " + other + "\n");
+  for (const bool accept_new : {false, true}) {
+    target.accept_new = accept_new;
+    auto refused = fs::ssh::open_sftp_fs(target);
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.error().message(), Catch::Contains("HOST KEY CHANGED"));
+    CHECK_THAT(refused.error().message(), Catch::Contains("intercept"));
+  }
+}
+
+TEST_CASE("a key the server does not accept fails with a clear error", "[ssh]") {
+  auto& server = SshServer::instance();
+  TempDir dir;
+  REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + dir / "stranger").c_str()) == 0);
+  auto target = server.target();
+  target.identity_file = dir / "stranger";
+  auto refused = fs::ssh::open_sftp_fs(target);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message(), Catch::Contains("authenticate"));
+  CHECK_THAT(refused.error().message(), Catch::Contains(target.identity_file));
+}
+
+TEST_CASE("an unreachable node fails the job with a transient error naming the node", "[ssh]") {
+  auto target = SshServer::instance().target();
+  target.port = 1;  // nothing listens there
+  auto refused = fs::ssh::open_sftp_fs(target);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().transient());
+  CHECK_THAT(refused.error().message(), Catch::Contains("02_node"));
+  CHECK_THAT(refused.error().message(), Catch::Contains("refused"));
+}
+
+TEST_CASE("a file the remote user cannot read is counted and the job goes on", "[ssh]") {
+  BackupFixture fx(sftp_node());
+  fx.make_files(3);
+  REQUIRE(::chmod(fx.file("f1").c_str(), 0) == 0);
+  const auto result = fx.run();
+  REQUIRE(result.ok);
+  CHECK(result.counts.errors == 1);
+  CHECK(result.counts.added == 2);
+  CHECK(result.not_written_back == std::vector<std::string>{fx.file("f1")});
+}
+
+TEST_CASE("fifo and symlink on the remote: skipped and recorded, never opened", "[ssh]") {
+  BackupFixture fx(sftp_node());
+  fx.make_files(2);
+  REQUIRE(::mkfifo(fx.file("pipe").c_str(), 0644) == 0);
+  std::filesystem::create_symlink("f0", fx.file("link"));
+  const auto result = fx.run();
+  REQUIRE(result.ok);
+  CHECK(result.counts.skipped == 1);
+  CHECK(result.counts.scanned == 2);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  auto link = repo::find_entry(*fx.repo, *latest, fx.file("link"));
+  REQUIRE(link);
+  CHECK(link->target == "f0");
+}
+
+TEST_CASE("sshd killed mid-transfer: the job fails, writes back nothing uncommitted, and the "
+          "next run after recovery finishes the work",
+          "[ssh]") {
+  auto& server = SshServer::instance();
+  BackupFixture fx(sftp_node());
+  for (int i = 0; i < 40; ++i) write_file(fx.file("f" + std::to_string(i)), std::string(5000, 'a' + i % 26) + std::to_string(i));
+  fx.options.read_batch_files = 10;
+  bool killed = false;
+  fx.fs->before_batch = [&] {
+    if (!killed && !fx.fs->reads.empty()) {
+      killed = true;
+      server.stop();
+    }
+  };
+  const auto failed = fx.run();
+  server.start();
+  CHECK_FALSE(failed.ok);
+  REQUIRE(failed.error);
+  CHECK(failed.error->transient());
+  CHECK(fx.store.stats().entries == 0);  // nothing committed, nothing written back
+  CHECK_FALSE(fx.repo->find_snapshot("01_node", "latest"));
+
+  fx.inner = sftp_node().make();  // reconnect, as the next scheduled run would
+  fx.fs = std::make_unique<RecordingFs>(*fx.inner);
+  const auto recovered = fx.run();
+  REQUIRE(recovered.ok);
+  CHECK(recovered.counts.added == 40);
+  CHECK(fx.store.stats().entries == 40);
+}
+
+TEST_CASE("file names with spaces, quotes, newlines, leading dashes and non-UTF-8 bytes",
+          "[ssh]") {
+  const auto which = GENERATE(0, 1);
+  const auto node = nodes_under_test().at(static_cast<size_t>(which));
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  const std::vector<std::string> names = {"with space", "quote'\"s", "new\nline", "-rf",
+                                          "--help", std::string("caf\xe9\xff"), "$(touch x)"};
+  for (const auto& n : names) write_file(fx.file(n), "content of " + n);
+  const auto first = fx.run();
+  REQUIRE(first.ok);
+  CHECK(first.counts.added == names.size());
+  const auto second = fx.run();
+  REQUIRE(second.ok);
+  CHECK(second.counts.unchanged == names.size());
+  CHECK(fx.fs->reads.empty());
+
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  const std::string target = fx.dir / "restored";
+  auto report = repo::restore(*fx.repo, *latest, {}, target, {});
+  REQUIRE(report);
+  CHECK(report->errors.empty());
+  for (const auto& n : names) CHECK(read_whole(target + fx.file(n)) == "content of " + n);
+  CHECK_FALSE(std::filesystem::exists(fx.file("x")));
+}

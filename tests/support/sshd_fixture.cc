@@ -1,0 +1,190 @@
+#include "support/sshd_fixture.h"
+
+#include <netinet/in.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "support/temp_dir.h"
+
+extern char** environ;
+
+namespace nb::test {
+
+namespace {
+
+void run(const std::string& command) {
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool accepts(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Every process descended from `root` (sshd's per-connection processes), from /proc.
+std::vector<pid_t> descendants(pid_t root) {
+  std::map<pid_t, std::vector<pid_t>> children;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    pid_t parent;
+    if (rest >> state >> parent) children[parent].push_back(std::stoi(name));
+  }
+  std::vector<pid_t> out;
+  std::vector<pid_t> todo = {root};
+  while (!todo.empty()) {
+    const pid_t p = todo.back();
+    todo.pop_back();
+    for (pid_t c : children[p]) {
+      out.push_back(c);
+      todo.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The dedicated test user (not root: root's shell start-up files on these machines do slow
+// work that a killed session can leave locked). scripts/test.sh creates it before the tests
+// run in parallel; this covers running the test binary by hand.
+void ensure_test_user() {
+  const std::string user = SshServer::kUser;
+  if (::getpwnam(user.c_str()) == nullptr) {
+    (void)std::system(("useradd --system --create-home --shell /bin/sh " + user).c_str());
+  }
+  // "*" rather than useradd's "!": sshd without PAM refuses accounts whose password is locked.
+  const spwd* shadow = ::getspnam(user.c_str());
+  if (shadow == nullptr || shadow->sp_pwdp[0] == '!') run("usermod -p '*' " + user);
+  if (::getpwnam(user.c_str()) == nullptr) throw std::runtime_error("no user " + user);
+}
+
+}  // namespace
+
+SshServer& SshServer::instance() {
+  static SshServer server;
+  return server;
+}
+
+SshServer::SshServer() {
+  ensure_test_user();
+  char pattern[] = "/tmp/nbsshd.XXXXXX";
+  if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = pattern;
+  ::chmod(dir_.c_str(), 0755);
+  port_ = free_port();
+  create_keys_and_config();
+  start();
+}
+
+SshServer::~SshServer() {
+  stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+void SshServer::create_keys_and_config() {
+  run("ssh-keygen -q -t ed25519 -N '' -f " + dir_ + "/host_key");
+  run("ssh-keygen -q -t ed25519 -N '' -f " + dir_ + "/user_key");
+  run("cp " + dir_ + "/user_key.pub " + dir_ + "/authorized_keys");
+  write_file(dir_ + "/known_hosts",
+             "[127.0.0.1]:" + std::to_string(port_) + " " + host_public_key() + "\n", 0);
+  write_file(dir_ + "/sshd_config",
+             "ListenAddress 127.0.0.1\n"
+             "Port " + std::to_string(port_) + "\n"
+             "HostKey " + dir_ + "/host_key\n"
+             "PidFile " + dir_ + "/sshd.pid\n"
+             "AuthorizedKeysFile " + dir_ + "/authorized_keys\n"
+             "AllowUsers " + std::string(kUser) + "\n"
+             "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
+             "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+             "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n"
+             "Subsystem sftp internal-sftp\n",
+             0);
+  std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation dir
+}
+
+std::string SshServer::host_public_key() const {
+  std::string key = read_whole(dir_ + "/host_key.pub");
+  key = key.substr(0, key.find(' ', key.find(' ') + 1));  // drop the comment
+  return key;
+}
+
+fs::ssh::SshTarget SshServer::target() const {
+  return {.node_id = "02_node",
+          .host = "127.0.0.1",
+          .port = port_,
+          .user = kUser,
+          .identity_file = dir_ + "/user_key",
+          .known_hosts = dir_ + "/known_hosts",
+          .accept_new = false,
+          .timeout = std::chrono::seconds(10)};
+}
+
+void SshServer::start() {
+  if (pid_ > 0) return;
+  const std::string config = dir_ + "/sshd_config";
+  std::vector<const char*> argv = {"/usr/sbin/sshd", "-D", "-e", "-f", config.c_str(), nullptr};
+  if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv.data()),
+                    environ) != 0) {
+    throw std::runtime_error("cannot start /usr/sbin/sshd (is openssh-server installed?)");
+  }
+  for (int i = 0; i < 1000 && !accepts(port_); ++i) {  // polled, up to 10 s
+    int status;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) throw std::runtime_error("sshd exited");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!accepts(port_)) throw std::runtime_error("sshd does not accept connections");
+}
+
+void SshServer::stop() {
+  if (pid_ <= 0) return;
+  // The listener and every session it forked: open connections drop as they would if the
+  // node went away. Only this server's processes: other test processes run their own.
+  for (pid_t p : descendants(pid_)) ::kill(p, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int status;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+}  // namespace nb::test

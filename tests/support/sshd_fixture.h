@@ -1,0 +1,36 @@
+// A real OpenSSH server for the remote-node tests: sshd -D on 127.0.0.1 at a free high port,
+// with throw-away host and user keys, logging in as a dedicated unprivileged test user. Started
+// once per test process on first use and stopped (by PID) when the process exits.
+#pragma once
+
+#include <string>
+
+#include "fs/ssh/ssh_connection.h"
+
+namespace nb::test {
+
+class SshServer {
+ public:
+  static SshServer& instance();
+
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  // A target that logs in as the test user, with the server's key already in known_hosts.
+  fs::ssh::SshTarget target() const;
+  std::string host_public_key() const;  // "ssh-ed25519 AAAA…"
+  void stop();   // kills sshd (to test a node that goes away)
+  void start();  // (re)starts it on the same port
+
+  static constexpr const char* kUser = "nbtest";
+
+ private:
+  SshServer();
+  ~SshServer();
+  void create_keys_and_config();
+
+  std::string dir_;
+  int port_ = 0;
+  int pid_ = -1;
+};
+
+}  // namespace nb::test
