@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: installs, builds, and backs up a sample node with the bundled config/demo.json —
-# twice (the second run reads and stores nothing), then after a change (only that file is
-# read and stored), then restores and verifies.
+# The demo: installs, builds, and backs up the fleet of the original incident with the bundled
+# config/demo.json — 01_node local, 02_node…04_node over SSH (a loopback sshd the demo starts
+# with throw-away keys) — twice (the second run reads and stores nothing on every node), then
+# after a change on a remote node (only that file is read and stored), then restores and
+# verifies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,46 +17,64 @@ node=$demo/nodes/01_node
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "a sample node in $node (10 files an hour old, one fresh swap file that is excluded)"
+if [[ -f $demo/ssh/sshd.pid ]]; then kill "$(cat "$demo/ssh/sshd.pid")" 2>/dev/null || true; fi
 rm -rf "$demo"
-mkdir -p "$node/etc/app/conf.d" "$node/srv/app/data/reports"
-for i in 1 2 3 4 5; do
-  printf 'setting_%s = %s\n' "$i" "$RANDOM" > "$node/etc/app/conf.d/$i.conf"
-  head -c $((i * 40000)) /dev/urandom > "$node/srv/app/data/reports/report-$i.bin"
+mkdir -p "$demo" && chmod 755 "$demo"
+
+say "four sample nodes under $demo/nodes (10 files each, an hour old; a swap file that is excluded)"
+for n in 01_node 02_node 03_node 04_node; do
+  root=$demo/nodes/$n
+  mkdir -p "$root/etc/app/conf.d" "$root/srv/app/data/reports"
+  for i in 1 2 3 4 5; do
+    printf 'setting_%s = %s\n' "$i" "$RANDOM" > "$root/etc/app/conf.d/$i.conf"
+    head -c $((i * 40000)) /dev/urandom > "$root/srv/app/data/reports/report-$i.bin"
+  done
+  ln -s conf.d/1.conf "$root/etc/app/main.conf"
+  echo "swap" > "$root/etc/app/.main.conf.swp"
+  find "$root" -exec touch -h -d '1 hour ago' {} +
 done
-ln -s conf.d/1.conf "$node/etc/app/main.conf"
-echo "swap" > "$node/etc/app/.main.conf.swp"
-find "$node" -exec touch -h -d '1 hour ago' {} +
+chmod -R a+rX "$demo/nodes"
+node2=$demo/nodes/02_node
+
+say "the remote nodes: an sshd on 127.0.0.1:22022 with throw-away keys (user nbdemo)"
+sshd_pid=$(scripts/demo-sshd.sh "$demo/ssh")
+trap 'kill $sshd_pid 2>/dev/null || true' EXIT
+echo "sshd pid $sshd_pid"
 
 say "$nbd --check-config"
 "$nbd" -c "$config" --check-config
 
-say "run 1: everything is new"
+say "run 1: everything is new (accept-new records the host key on first contact)"
 "$nbd" -c "$config" --run-once
-say "run 2: nothing changed, so nothing is read and nothing is stored"
+say "run 2: nothing changed, so no node reads or stores anything"
 "$nbd" -c "$config" --run-once
 
-say "one file changes"
-echo "setting_3 = changed" > "$node/etc/app/conf.d/3.conf"
-touch -d '10 minutes ago' "$node/etc/app/conf.d/3.conf"
-say "run 3: exactly that file is read and stored"
+say "one file changes on 02_node"
+echo "setting_3 = changed" > "$node2/etc/app/conf.d/3.conf"
+touch -d '10 minutes ago' "$node2/etc/app/conf.d/3.conf"
+say "run 3: exactly that file is read and stored; every other node stays quiet"
 "$nbd" -c "$config" --run-once
 
 say "nodebackupctl snapshots"
 "$ctl" -c "$config" snapshots
 
-say "restore the latest snapshot to $demo/restore, compare with the node"
+say "restore the latest snapshots of 01_node and 02_node to $demo/restore, compare"
 "$ctl" -c "$config" restore 01_node latest --target "$demo/restore"
-diff -r --no-dereference --exclude='*.swp' "$node" "$demo/restore$node" && echo "restored tree is identical"
+"$ctl" -c "$config" restore 02_node latest --target "$demo/restore"
+diff -r --no-dereference --exclude='*.swp' "$node" "$demo/restore$node" && echo "01_node: identical"
+diff -r --no-dereference --exclude='*.swp' "$node2/etc/app" "$demo/restore$node2/etc/app" && echo "02_node: identical"
 
 say "restore the first snapshot's version of the changed file"
-first=$("$ctl" -c "$config" snapshots 01_node --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-"$ctl" -c "$config" restore 01_node "$first" "$node/etc/app/conf.d/3.conf" --target "$demo/old"
-echo "then: $(cat "$demo/old$node/etc/app/conf.d/3.conf")   now: $(cat "$node/etc/app/conf.d/3.conf")"
+first=$("$ctl" -c "$config" snapshots 02_node --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+"$ctl" -c "$config" restore 02_node "$first" "$node2/etc/app/conf.d/3.conf" --target "$demo/old"
+echo "then: $(cat "$demo/old$node2/etc/app/conf.d/3.conf")   now: $(cat "$node2/etc/app/conf.d/3.conf")"
 
 say "nodebackupctl verify"
 "$ctl" -c "$config" verify
 
-bytes_second=$("$ctl" -c "$config" snapshots 01_node --json | python3 -c 'import json,sys; r=json.load(sys.stdin)[1]; print(r["bytes_read"], r["bytes_stored"])')
-say "second run read/stored (bytes): $bytes_second"
-[[ "$bytes_second" == "0 0" ]]
+say "second run, per node: bytes read / bytes stored"
+for n in 01_node 02_node 03_node 04_node; do
+  second=$("$ctl" -c "$config" snapshots $n --json | python3 -c 'import json,sys; r=json.load(sys.stdin)[1]; print(r["bytes_read"], r["bytes_stored"])')
+  echo "$n: $second"
+  [[ "$second" == "0 0" ]]
+done
