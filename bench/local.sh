@@ -14,6 +14,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/.." && pwd)
+BENCH_NAME=local.sh
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 
 FILES=100000
 TOTAL_MB=400
@@ -51,9 +54,6 @@ environment: NODEBACKUPD (default $REPO_ROOT/build/nodebackupd),
 EOF
 }
 
-die() { echo "local.sh: $*" >&2; exit 2; }
-say() { echo "[bench] $*" >&2; }
-
 while (($#)); do
     case $1 in
         --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;
@@ -77,38 +77,17 @@ while (($#)); do
     shift 2
 done
 
-[[ $FILES =~ ^[1-9][0-9]*$ ]] || die "--files must be a positive integer"
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
-[[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive integer"
-[[ $SEED =~ ^[0-9]+$ ]] || die "--seed must be a non-negative integer"
-[[ $TOTAL_MB =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--total-mb must be a number"
+validate_common_options
 [[ $CHANGE_PCT =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--change-pct must be a number"
 [[ $TOUCH_PCT =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--touch-pct must be a number"
 
 # ---------------------------------------------------------------- work dir --
-WORK=$(realpath -m -- "$WORK")
-[[ $WORK != / && $WORK == /*/* ]] || die "refusing work dir '$WORK'"
-case "$WORK/" in
-    "$REPO_ROOT"/*) die "work dir must not be inside the source tree ($REPO_ROOT)" ;;
-esac
-MARKER="$WORK/.nodebackup-bench"
-if [[ -e $WORK && ! -e $MARKER ]] && [[ -n $(ls -A -- "$WORK" 2>/dev/null) ]]; then
-    die "$WORK exists, is not empty and was not made by this script (no $MARKER); pick another --work"
-fi
-mkdir -p -- "$WORK"
-touch -- "$MARKER"
-[[ -n $OUT ]] || OUT="$WORK/results"
-OUT=$(realpath -m -- "$OUT")
-mkdir -p -- "$OUT"
-LOGS="$OUT/logs"
-rm -rf -- "$LOGS"
-mkdir -p -- "$LOGS"
-RAW="$OUT/raw.jsonl"
-: >"$RAW"
+setup_work_dir .nodebackup-bench
 
 TREE="$WORK/tree"
 NB="$WORK/nb"
 NB_CFG="$NB/config.json"
+NB_NODE=01_node
 
 # Only the script's own sub-directories are ever deleted.
 wipe_data() { rm -rf -- "$TREE" "$NB" "$WORK/rsync" "$WORK/restic" "$WORK/borg" "$WORK/cp"; }
@@ -120,19 +99,6 @@ export BORG_REPO="$WORK/borg/repo"
 export BORG_BASE_DIR="$WORK/borg/base"
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes
 export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
-
-# ------------------------------------------------------------------ helpers --
-jstr() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
-emit() { printf '%s\n' "$1" >>"$RAW"; }
-
-# Sum of the sizes of the regular files under $1 (0 if absent), as DESIGN §5 defines growth.
-tree_bytes() {
-    if [[ -d $1 ]]; then
-        find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'
-    else
-        echo 0
-    fi
-}
 
 # --------------------------------------------------------------- tool check --
 declare -A AVAIL=() REASON=() VERSION=()
@@ -147,18 +113,8 @@ RESTIC_EXTRA=()
 for t in "${ALL_TOOLS[@]}"; do
     AVAIL[$t]=0
     if ! wanted "$t"; then REASON[$t]="not selected (--tools)"; continue; fi
+    check_shared_tool "$t" && continue
     case $t in
-        nodebackup)
-            if [[ ! -x $NODEBACKUPD ]]; then
-                REASON[$t]="nodebackupd not built ($NODEBACKUPD missing)"
-                say "SKIP nodebackup: $NODEBACKUPD is missing or not executable."
-                say "     Build it first (cmake -S . -B build && cmake --build build) or set NODEBACKUPD=/path/to/nodebackupd."
-                continue
-            fi
-            VERSION[$t]=$("$NODEBACKUPD" --version 2>/dev/null | head -n1) || VERSION[$t]="unknown (--version failed)"
-            if [[ ! -x $NODEBACKUPCTL ]]; then
-                say "WARNING: $NODEBACKUPCTL missing: nodebackup counts (bytes_read/bytes_stored) will be n/a"
-            fi ;;
         rsync|restic|borg)
             if ! command -v "$t" >/dev/null 2>&1; then
                 REASON[$t]="$t not installed"; say "SKIP $t: not installed"; continue
@@ -171,21 +127,13 @@ for t in "${ALL_TOOLS[@]}"; do
                         fi ;;
                 borg) VERSION[$t]=$(borg --version 2>&1 | head -n1 || true) ;;
             esac ;;
-        stat-floor)
-            if ! find /dev/null -printf '' >/dev/null 2>&1; then
-                REASON[$t]="GNU find (-printf) not available"; say "SKIP stat floor: no GNU find"; continue
-            fi
-            VERSION[$t]=$(find --version 2>&1 | head -n1 || true) ;;
         copy-floor)
             if ! command -v cp >/dev/null 2>&1; then REASON[$t]="cp not found"; continue; fi
             VERSION[$t]=$(cp --version 2>&1 | head -n1 || true) ;;
     esac
     AVAIL[$t]=1
 done
-HAVE_TIME=0
-[[ -x /usr/bin/time ]] && HAVE_TIME=1
-HAVE_TIMEOUT=0
-command -v timeout >/dev/null 2>&1 && HAVE_TIMEOUT=1
+detect_wrappers
 
 ACTIVE=()
 for t in "${ALL_TOOLS[@]}"; do ((AVAIL[$t])) && ACTIVE+=("$t"); done
@@ -258,103 +206,14 @@ tool_cmd() {
     esac
 }
 
-# nodebackupctl snapshots --json -> {"count": N, "last": {...}} or null
-nb_snapshots() {
-    [[ -x $NODEBACKUPCTL && -f $NB_CFG ]] || { echo null; return; }
-    "$NODEBACKUPCTL" -c "$NB_CFG" snapshots 01_node --json </dev/null 2>>"$1" | python3 -c '
-import json, sys
-a = json.load(sys.stdin)
-print(json.dumps({"count": len(a), "last": a[-1] if a else None}, separators=(",", ":")))
-' 2>>"$1" || echo null
-}
+initial_only() { [[ $1 == copy-floor ]]; }   # cp -a: initial only
 
-run_tool() {
-    local scen=$1 it=$2 t=$3 pos=$4
-    local log="$LOGS/$scen-$it-$t.log"
-    local dest before=null after=null rc=0 t0 t1 rss=null nb_before=null nb_after=null
-    dest=$(dest_of "$t")
-    [[ -z $dest ]] || before=$(tree_bytes "$dest")
-    [[ $t != nodebackup ]] || nb_before=$(nb_snapshots "$log.ctl")
-    tool_cmd "$t" "$scen" "$it"
-    printf '$' >>"$log.cmd"; printf ' %q' "${CMD[@]}" >>"$log.cmd"; echo >>"$log.cmd"
-    sync
-    t0=$(date +%s%N)
-    local wrap=()
-    ((HAVE_TIME)) && wrap+=(/usr/bin/time -f '%M' -o "$LOGS/.rss")
-    ((HAVE_TIMEOUT)) && wrap+=(timeout --foreground -k 10 "$TIMEOUT")
-    if [[ $SOUT == log ]]; then
-        ${wrap[@]+"${wrap[@]}"} "${CMD[@]}" </dev/null >"$log" 2>&1 || rc=$?
-    else
-        ${wrap[@]+"${wrap[@]}"} "${CMD[@]}" </dev/null >/dev/null 2>"$log" || rc=$?
-    fi
-    t1=$(date +%s%N)
-    if ((HAVE_TIME)); then
-        rss=$(tail -n1 "$LOGS/.rss" 2>/dev/null || true)
-        [[ $rss =~ ^[0-9]+$ ]] || rss=null
-    fi
-    [[ -z $dest ]] || after=$(tree_bytes "$dest")
-    [[ $t != nodebackup ]] || nb_after=$(nb_snapshots "$log.ctl")
-    emit "{\"kind\":\"run\",\"scenario\":\"$scen\",\"iter\":$it,\"tool\":\"$t\",\"pos\":$pos,\"ns\":$((t1 - t0)),\"rc\":$rc,\"maxrss_kb\":$rss,\"dest_before\":$before,\"dest_after\":$after,\"nb_before\":$nb_before,\"nb_after\":$nb_after,\"log\":$(jstr "$log")}"
-    local secs
-    secs=$(awk -v n=$((t1 - t0)) 'BEGIN {printf "%.3f", n / 1e9}')
-    if ((rc == 124 && HAVE_TIMEOUT)); then
-        say "  $t: TIMED OUT after ${TIMEOUT}s (see $log)"
-    elif ((rc)); then
-        say "  $t: ${secs}s  FAILED rc=$rc (see $log)"
-    else
-        say "  $t: ${secs}s"
-    fi
-}
-
-# Tools of a scenario, rotated by the iteration number.
-rotated() {
-    local it=$1; shift
-    local n=$# k
-    local arr=("$@")
-    for ((k = 0; k < n; k++)); do echo "${arr[(it - 1 + k) % n]}"; done
-}
+# the copy floor's copy is not needed after the initial scenario
+after_scenario() { [[ $1 != initial ]] || rm -rf -- "$WORK/cp"; }
 
 # ------------------------------------------------------------------- warm up --
-say "warming the page cache (untimed)"
-find "$TREE" -type f -print0 | xargs -0 cat >/dev/null
-
-STAMP=0
-for scen in initial nochange change touch; do
-    TOOLS_S=()
-    for t in "${ACTIVE[@]}"; do
-        [[ $scen != initial && $t == copy-floor ]] && continue   # cp -a: initial only
-        TOOLS_S+=("$t")
-    done
-    ((${#TOOLS_S[@]})) || continue
-    for ((it = 1; it <= RUNS; it++)); do
-        say "[$scen $it/$RUNS]"
-        case $scen in
-            initial)
-                for t in "${TOOLS_S[@]}"; do
-                    if ! reset_tool "$t" "$LOGS/$scen-$it-$t.reset.log"; then
-                        say "  reset of $t failed (see $LOGS/$scen-$it-$t.reset.log)"
-                    fi
-                done
-                emit "{\"kind\":\"mutation\",\"scenario\":\"$scen\",\"iter\":$it,\"mutation\":{\"mode\":\"none\",\"files\":0,\"bytes\":0}}" ;;
-            nochange)
-                emit "{\"kind\":\"mutation\",\"scenario\":\"$scen\",\"iter\":$it,\"mutation\":{\"mode\":\"none\",\"files\":0,\"bytes\":0}}" ;;
-            change|touch)
-                STAMP=$((STAMP + 1))
-                if [[ $scen == change ]]; then pct=$CHANGE_PCT; else pct=$TOUCH_PCT; fi
-                m=$(python3 "$HERE/mutate.py" "$TREE" --mode "$scen" --pct "$pct" --seed "$SEED" --stamp "$STAMP")
-                emit "{\"kind\":\"mutation\",\"scenario\":\"$scen\",\"iter\":$it,\"mutation\":$m}"
-                say "  mutation: $m" ;;
-        esac
-        mapfile -t ORDER < <(rotated "$it" "${TOOLS_S[@]}")
-        pos=0
-        for t in "${ORDER[@]}"; do
-            pos=$((pos + 1))
-            run_tool "$scen" "$it" "$t" "$pos"
-        done
-    done
-    # the copy floor's copy is not needed after the initial scenario
-    [[ $scen != initial ]] || rm -rf -- "$WORK/cp"
-done
+warm_tree
+run_scenarios initial nochange change touch
 
 emit "{\"kind\":\"end\",\"finished\":$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")}"
 rm -f -- "$LOGS/.rss"

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Turn bench/local.sh's raw.jsonl into results.json and results.md.
+"""Turn bench/local.sh's or bench/remote.sh's raw.jsonl into results.json and results.md.
 
-    report.py OUT/raw.jsonl [--out OUT]
+    report.py OUT/raw.jsonl [--out OUT] [--bench local|remote]
 
-Prints the markdown to stdout.  Can be re-run on an existing raw.jsonl.
+Which harness wrote the file is read from its meta record ("bench", absent =
+local); --bench overrides it.  Prints the markdown to stdout.  Can be re-run on
+an existing raw.jsonl.
 """
 
 import argparse
@@ -12,16 +14,59 @@ import os
 import statistics
 import sys
 
-TOOLS = ["nodebackup", "rsync", "restic", "borg", "stat-floor", "copy-floor"]
-LABEL = {
-    "nodebackup": "nodebackup",
-    "rsync": "rsync -a",
-    "restic": "restic backup",
-    "borg": "borg create",
-    "stat-floor": "find -printf (stat floor)",
-    "copy-floor": "cp -a (copy floor)",
+# What differs between the two harnesses.  TOOLS, LABEL and SCENARIOS are set from
+# the profile of the raw file being reported (see use_profile).
+PROFILES = {
+    "local": {
+        "title": "nodebackup local benchmark",
+        "node": "01_node",
+        "tools": ["nodebackup", "rsync", "restic", "borg", "stat-floor", "copy-floor"],
+        "label": {
+            "nodebackup": "nodebackup",
+            "rsync": "rsync -a",
+            "restic": "restic backup",
+            "borg": "borg create",
+            "stat-floor": "find -printf (stat floor)",
+            "copy-floor": "cp -a (copy floor)",
+        },
+        "scenarios": ["initial", "nochange", "change", "touch"],
+        # tool run in the initial scenario only, and why
+        "once": "copy-floor",
+        "once_reason": "not run: cp -a is a full copy, not meaningful as a re-run (see the initial scenario)",
+        "once_note": "¹ cp -a is measured in the initial scenario only: a re-run of `cp -a` is just another "
+                     "full copy, so for re-runs the stat floor (`find -printf '%s %T@ %C@ %i %p\\n'`) is "
+                     "the floor to compare with.",
+        # extra ratio column: (tool, scenario) -> "× tool" in that scenario only
+        "ratio_also": None,
+    },
+    "remote": {
+        "title": "nodebackup remote benchmark (SSH on loopback)",
+        "node": "02_node",
+        "tools": ["nodebackup", "rsync", "sftp-get", "stat-floor"],
+        "label": {
+            "nodebackup": "nodebackup (sftp)",
+            "rsync": "rsync -a -e ssh",
+            "sftp-get": "sftp get -r",
+            "stat-floor": "find -printf (local stat floor)",
+        },
+        "scenarios": ["initial", "nochange", "touch"],
+        "once": "sftp-get",
+        "once_reason": "not run: sftp get -r has no incremental mode; a re-run is another full copy "
+                       "(see the initial scenario)",
+        "once_note": "¹ `sftp get -r` is measured in the initial scenario only (into a fresh "
+                     "destination each time): it has no incremental mode, so a re-run would be just "
+                     "another full copy. It is the reference point of the original issue "
+                     "(\"`sftp get -r` is 8× slower than `rsync -e ssh` on 100k small files\").",
+        "ratio_also": ("sftp-get", "initial"),
+    },
 }
-SCENARIOS = ["initial", "nochange", "change", "touch"]
+TOOLS = LABEL = SCENARIOS = PROFILE = None
+
+
+def use_profile(name):
+    global TOOLS, LABEL, SCENARIOS, PROFILE
+    PROFILE = PROFILES[name]
+    TOOLS, LABEL, SCENARIOS = PROFILE["tools"], PROFILE["label"], PROFILE["scenarios"]
 NB_COUNTS = ["scanned", "unchanged", "touched", "changed", "new", "deleted",
              "skipped", "errors", "bytes_read", "bytes_stored"]
 
@@ -63,11 +108,12 @@ def load(path):
 
 
 def scen_title(s, meta):
-    return {
-        "initial": "a. initial (empty destination)",
-        "nochange": "b. no-change re-run",
-        "change": f"c. {meta.get('change_pct', 1):g} % of files changed",
-        "touch": f"d. {meta.get('touch_pct', 5):g} % of files touched (mtime only)",
+    letter = "abcd"[SCENARIOS.index(s)]
+    return letter + ". " + {
+        "initial": "initial (empty destination)",
+        "nochange": "no-change re-run",
+        "change": f"{meta.get('change_pct', 1):g} % of files changed",
+        "touch": f"{meta.get('touch_pct', 5):g} % of files touched (mtime only)",
     }[s]
 
 
@@ -94,11 +140,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("raw")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--bench", choices=sorted(PROFILES), default=None,
+                    help="which harness wrote RAW (default: its meta record, else local)")
     args = ap.parse_args()
     out = args.out or os.path.dirname(os.path.abspath(args.raw))
 
     recs = load(args.raw)
     meta = next((r for r in recs if r["kind"] == "meta"), {})
+    use_profile(args.bench or meta.get("bench") or "local")
     tree = next((r["tree"] for r in recs if r["kind"] == "tree"), {})
     end = next((r for r in recs if r["kind"] == "end"), None)
     tools = {r["tool"]: r for r in recs if r["kind"] == "tool"}
@@ -117,9 +166,9 @@ def main():
             tr = [r for r in srun if r["tool"] == t]
             te = {"available": bool(tools.get(t, {}).get("available")),
                   "reason": tools.get(t, {}).get("reason") or None}
-            if s != "initial" and t == "copy-floor":
+            if s != "initial" and t == PROFILE["once"]:
                 te["available"] = False
-                te["reason"] = "not run: cp -a is a full copy, not meaningful as a re-run (see the initial scenario)"
+                te["reason"] = PROFILE["once_reason"]
             if tr:
                 ok = [r for r in tr if r["rc"] == 0]
                 secs = [r["ns"] / 1e9 for r in tr]
@@ -146,6 +195,12 @@ def main():
         for t, te in entry["tools"].items():
             m = te.get("median")
             te["ratio_to_rsync"] = (m / rs) if (m is not None and rs) else None
+        if PROFILE["ratio_also"] and PROFILE["ratio_also"][1] == s:
+            other = PROFILE["ratio_also"][0]
+            om = entry["tools"].get(other, {}).get("median")
+            for t, te in entry["tools"].items():
+                m = te.get("median")
+                te["ratio_to_" + other.replace("-", "_")] = (m / om) if (m is not None and om) else None
         results["scenarios"][s] = entry
 
         for r in srun:
@@ -190,8 +245,10 @@ def main():
 
 def render(res):
     meta, tree = res["meta"], res["tree"]
+    remote = PROFILE is PROFILES["remote"]
+    also = PROFILE["ratio_also"]
     L = []
-    L.append("# nodebackup local benchmark")
+    L.append("# " + PROFILE["title"])
     L.append("")
     if not res["complete"]:
         L.append("**INCOMPLETE RUN** (the harness stopped before the end; partial data).")
@@ -202,6 +259,14 @@ def render(res):
                  f"{fmt_bytes(tree['bytes'])} of random (incompressible) content; "
                  f"{tree.get('large_files')} files > 8 KiB hold {share:.0f} % of the bytes; "
                  f"seed {tree.get('seed')}; all mtimes in the past (not racy).")
+    if remote:
+        L.append(f"- Remote node `{PROFILE['node']}`: the tree is pulled over SSH from an sshd on "
+                 f"{meta.get('ssh_host')}:{meta.get('ssh_port')} (loopback only, started for the run "
+                 f"by `scripts/demo-sshd.sh`, user {meta.get('ssh_user')}, throw-away keys). Client "
+                 "and server share this machine: every time includes the server side (sshd, "
+                 "sftp-server, the remote rsync) and SSH encryption, but no network latency. "
+                 "nodebackup uses `\"transport\": \"sftp\"` (SFTP v3: quick check on size and "
+                 "whole-second mtime, DESIGN §3).")
     L.append(f"- {meta.get('runs')} run(s) per scenario and tool; in a re-run scenario each "
              "iteration mutates the tree once, then runs every tool once on it (order rotated "
              "per iteration). Initial: every destination is emptied (untimed) before each iteration.")
@@ -213,20 +278,28 @@ def render(res):
              f"finished {res.get('finished') or 'n/a'}.")
     vers = [f"{LABEL[t]}: {res['tools'][t]['version']}" for t in TOOLS
             if t in res["tools"] and res["tools"][t].get("available") and res["tools"][t].get("version")]
+    if remote and meta.get("ssh_version"):
+        vers.append(f"ssh/sshd: {meta['ssh_version']}")
     if vers:
         L.append("- Versions: " + "; ".join(vers) + ".")
-    extra = meta.get("restic_extra") or ""
-    L.append("- restic runs " + ("with `" + extra + "`." if extra else
-                                 "without `--no-scan` (not supported by this restic version)."))
+    if not remote:
+        extra = meta.get("restic_extra") or ""
+        L.append("- restic runs " + ("with `" + extra + "`." if extra else
+                                     "without `--no-scan` (not supported by this restic version)."))
     L.append("")
     L.append("## Wall time (seconds) and destination growth")
     L.append("")
     L.append("`× rsync` = tool median / rsync median in the same scenario. "
-             "`growth` = increase of the sum of regular-file sizes in the tool's destination "
+             + (f"`× {also[0].split('-')[0]}` = tool median / {LABEL[also[0]]} median, "
+                f"{also[1]} scenario only. " if also else "")
+             + "`growth` = increase of the sum of regular-file sizes in the tool's destination "
              "(repository) during one run, median over runs.")
     L.append("")
-    L.append("| scenario | tool | median s | min s | max s | × rsync | growth | read / stored² | max RSS |")
-    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    also_col = f" × {also[0].split('-')[0]} |" if also else ""
+    L.append(f"| scenario | tool | median s | min s | max s | × rsync |{also_col} growth | "
+             "read / stored² | max RSS |")
+    L.append("|---|---|---:|---:|---:|---:|" + ("---:|" if also else "") + "---:|---:|---:|")
+    blanks = " |" * (8 if also else 7)
     notes = []
     legend = []
     for s in SCENARIOS:
@@ -246,15 +319,15 @@ def render(res):
             te = e["tools"].get(t, {})
             title = e["title"].split(" (")[0] if first else ""
             if "seconds" not in te:
-                if s != "initial" and t == "copy-floor":
+                if s != "initial" and t == PROFILE["once"]:
                     if res["tools"].get(t, {}).get("available"):
-                        L.append(f"| {title} | {LABEL[t]} | n/a¹ | | | | | | |")
+                        L.append(f"| {title} | {LABEL[t]} | n/a¹{blanks}")
                         first = False
                     continue
                 reason = te.get("reason") or "not run"
                 if reason.startswith("not selected"):
                     continue
-                L.append(f"| {title} | {LABEL[t]} | n/a: {reason} | | | | | | |")
+                L.append(f"| {title} | {LABEL[t]} | n/a: {reason}{blanks}")
                 first = False
                 continue
             first = False
@@ -265,6 +338,12 @@ def render(res):
                              f"(exit codes {te['rc']}); logs: " + ", ".join(
                                  l for l, rc in zip(te["logs"], te["rc"]) if rc != 0))
             ratio = f"{te['ratio_to_rsync']:.2f}" if te.get("ratio_to_rsync") is not None else "n/a"
+            if also:
+                key = "ratio_to_" + also[0].replace("-", "_")
+                if s != also[1]:
+                    ratio += " | –"
+                else:
+                    ratio += f" | {te[key]:.2f}" if te.get(key) is not None else " | n/a"
             growth = fmt_bytes(te["growth_median"]) if te.get("growth_median") is not None else "–"
             rss = (fmt_bytes(te["maxrss_kb_median"] * 1024)
                    if te.get("maxrss_kb_median") is not None else "n/a")
@@ -281,9 +360,7 @@ def render(res):
     L.append("")
     L.extend(legend)
     L.append("")
-    L.append("¹ cp -a is measured in the initial scenario only: a re-run of `cp -a` is just another "
-             "full copy, so for re-runs the stat floor (`find -printf '%s %T@ %C@ %i %p\\n'`) is "
-             "the floor to compare with.")
+    L.append(PROFILE["once_note"])
     L.append("")
     L.append("² nodebackup only: median `bytes_read` / `bytes_stored` of its snapshot records "
              "(content bytes read from the tree / newly stored in the repository).")
@@ -294,7 +371,8 @@ def render(res):
         for n in notes:
             L.append(f"- {n}")
     L.append("")
-    L.append("## nodebackup: counts of each run (`nodebackupctl snapshots 01_node --json`, last element)")
+    L.append(f"## nodebackup: counts of each run (`nodebackupctl snapshots {PROFILE['node']} --json`, "
+             "last element)")
     L.append("")
     nbr = res["nodebackup_runs"]
     if not nbr:
@@ -323,13 +401,27 @@ def render(res):
     L.append("")
     L.append("## Caveats")
     L.append("")
-    L.append("- Warm cache, one machine, local disk: this measures CPU and metadata cost, not "
-             "disk or network throughput. Other load on the machine adds noise; look at min/max.")
-    L.append("- nodebackup and rsync store files uncompressed; restic compresses (repo v2), "
-             "encrypts and chunks; borg (`-e none`) chunks and lz4-compresses. On random content "
-             "compression gains nothing but still costs CPU. Growth numbers are therefore "
-             "comparable only roughly (restic/borg also add indexes and metadata).")
-    L.append("- restic, borg and nodebackup sync their repositories; rsync and cp do not fsync.")
+    if remote:
+        L.append("- Loopback, one machine, warm cache: this measures protocol round trips, CPU "
+                 "(SSH encryption, both ends) and metadata cost, not network bandwidth or latency; "
+                 "on a real link every round trip costs more, which favours fewer, larger requests. "
+                 "Other load on the machine adds noise; look at min/max.")
+        L.append("- max RSS is the local client process only (nodebackupd, the rsync client, the "
+                 "sftp client); the server-side sshd / sftp-server / rsync are not counted.")
+        L.append("- `sftp get -r` does not keep mtimes or modes (no `-p`) and has no incremental "
+                 "mode; rsync and nodebackup keep metadata. rsync does not fsync; nodebackup syncs "
+                 "its repository.")
+        L.append("- The touch scenario: rsync's quick check sees a new mtime and runs its delta "
+                 "algorithm on each touched file (reading it on both ends); nodebackup reads each "
+                 "touched file over SFTP, finds the same hash and stores nothing.")
+    else:
+        L.append("- Warm cache, one machine, local disk: this measures CPU and metadata cost, not "
+                 "disk or network throughput. Other load on the machine adds noise; look at min/max.")
+        L.append("- nodebackup and rsync store files uncompressed; restic compresses (repo v2), "
+                 "encrypts and chunks; borg (`-e none`) chunks and lz4-compresses. On random content "
+                 "compression gains nothing but still costs CPU. Growth numbers are therefore "
+                 "comparable only roughly (restic/borg also add indexes and metadata).")
+        L.append("- restic, borg and nodebackup sync their repositories; rsync and cp do not fsync.")
     L.append("")
     return "\n".join(L)
 

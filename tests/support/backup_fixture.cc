@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "fs/local_fs.h"
+#include "fs/ssh/exec_fs.h"
 #include "fs/ssh/sftp_fs.h"
 #include "support/sshd_fixture.h"
 
@@ -15,11 +16,18 @@ const NodeUnderTest& local_node() {
 }
 
 std::vector<NodeUnderTest> nodes_under_test() {
-  return {local_node(), {"sftp", [] {
-                           auto fs = fs::ssh::open_sftp_fs(SshServer::instance().target());
-                           if (!fs) throw std::runtime_error(fs.error().message());
-                           return std::move(*fs);
-                         }}};
+  return {local_node(),
+          {"sftp",
+           [] {
+             auto fs = fs::ssh::open_sftp_fs(SshServer::instance().target());
+             if (!fs) throw std::runtime_error(fs.error().message());
+             return std::move(*fs);
+           }},
+          {"exec", [] {
+             auto fs = fs::ssh::open_exec_fs(SshServer::instance().target());
+             if (!fs) throw std::runtime_error(fs.error().message());
+             return std::move(*fs);
+           }}};
 }
 
 BackupFixture::BackupFixture(const NodeUnderTest& node)

@@ -130,15 +130,25 @@ void SshServer::create_keys_and_config() {
              "[127.0.0.1]:" + std::to_string(port_) + " " + host_public_key() + "\n", 0);
   write_file(dir_ + "/sshd_config",
              "ListenAddress 127.0.0.1\n"
-             "Port " + std::to_string(port_) + "\n"
-             "HostKey " + dir_ + "/host_key\n"
-             "PidFile " + dir_ + "/sshd.pid\n"
-             "AuthorizedKeysFile " + dir_ + "/authorized_keys\n"
-             "AllowUsers " + std::string(kUser) + "\n"
-             "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-             "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
-             "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n"
-             "Subsystem sftp internal-sftp\n",
+             "Port " +
+                 std::to_string(port_) +
+                 "\n"
+                 "HostKey " +
+                 dir_ +
+                 "/host_key\n"
+                 "PidFile " +
+                 dir_ +
+                 "/sshd.pid\n"
+                 "AuthorizedKeysFile " +
+                 dir_ +
+                 "/authorized_keys\n"
+                 "AllowUsers " +
+                 std::string(kUser) +
+                 "\n"
+                 "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
+                 "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+                 "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n"
+                 "Subsystem sftp internal-sftp\n",
              0);
   std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation dir
 }
@@ -164,8 +174,8 @@ void SshServer::start() {
   if (pid_ > 0) return;
   const std::string config = dir_ + "/sshd_config";
   std::vector<const char*> argv = {"/usr/sbin/sshd", "-D", "-e", "-f", config.c_str(), nullptr};
-  if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv.data()),
-                    environ) != 0) {
+  if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv.data()), environ) !=
+      0) {
     throw std::runtime_error("cannot start /usr/sbin/sshd (is openssh-server installed?)");
   }
   for (int i = 0; i < 1000 && !accepts(port_); ++i) {  // polled, up to 10 s

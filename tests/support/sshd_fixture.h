@@ -18,8 +18,8 @@ class SshServer {
   // A target that logs in as the test user, with the server's key already in known_hosts.
   fs::ssh::SshTarget target() const;
   std::string host_public_key() const;  // "ssh-ed25519 AAAA…"
-  void stop();   // kills sshd (to test a node that goes away)
-  void start();  // (re)starts it on the same port
+  void stop();                          // kills sshd (to test a node that goes away)
+  void start();                         // (re)starts it on the same port
 
   static constexpr const char* kUser = "nbtest";
 

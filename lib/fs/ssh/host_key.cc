@@ -12,13 +12,20 @@ namespace {
 
 int knownhost_key_type(int hostkey_type) {
   switch (hostkey_type) {
-    case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-    case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-    case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
-    default: return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+    case LIBSSH2_HOSTKEY_TYPE_RSA:
+      return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+    case LIBSSH2_HOSTKEY_TYPE_DSS:
+      return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+      return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
+      return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
+      return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+    case LIBSSH2_HOSTKEY_TYPE_ED25519:
+      return LIBSSH2_KNOWNHOST_KEY_ED25519;
+    default:
+      return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
   }
 }
 
@@ -51,20 +58,23 @@ Result<> SshConnection::verify_host_key(const SshTarget& target) {
   if (loaded < 0 && !file_missing) {
     return fail("host key", where_, 0, "cannot read known_hosts " + target.known_hosts);
   }
-  const int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
-                   knownhost_key_type(key_type);
+  const int mask =
+      LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | knownhost_key_type(key_type);
   const int check = libssh2_knownhost_checkp(known.hosts, target.host.c_str(), target.port, key,
                                              key_len, mask, nullptr);
   switch (check) {
-    case LIBSSH2_KNOWNHOST_CHECK_MATCH: return {};
+    case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+      return {};
     case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
       return fail("host key", where_, 0,
                   "HOST KEY CHANGED: the server offered " + fingerprint +
                       ", which does not match " + target.known_hosts +
                       ". Someone could be intercepting the connection (or the host was "
                       "reinstalled): check the key out of band and fix known_hosts");
-    case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND: break;
-    default: return fail("host key", where_, 0, "cannot check the host key");
+    case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+      break;
+    default:
+      return fail("host key", where_, 0, "cannot check the host key");
   }
   if (!target.accept_new) {
     return fail("host key", where_, 0,
@@ -74,8 +84,8 @@ Result<> SshConnection::verify_host_key(const SshTarget& target) {
                     "first contact");
   }
   const std::string name = known_name(target);
-  if (libssh2_knownhost_addc(known.hosts, name.c_str(), nullptr, key, key_len, "nodebackup",
-                             10, mask, nullptr) != 0 ||
+  if (libssh2_knownhost_addc(known.hosts, name.c_str(), nullptr, key, key_len, "nodebackup", 10,
+                             mask, nullptr) != 0 ||
       libssh2_knownhost_writefile(known.hosts, target.known_hosts.c_str(),
                                   LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
     return fail("host key", where_, 0, "cannot record the new key in " + target.known_hosts);

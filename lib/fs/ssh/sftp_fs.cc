@@ -60,10 +60,9 @@ class SftpSession {
 
   Result<std::string> readlink(const std::string& path) {
     std::string target(4096, '\0');
-    const int n = libssh2_sftp_symlink_ex(*c_->sftp(), path.data(),
-                                          static_cast<unsigned>(path.size()), target.data(),
-                                          static_cast<unsigned>(target.size()),
-                                          LIBSSH2_SFTP_READLINK);
+    const int n = libssh2_sftp_symlink_ex(
+        *c_->sftp(), path.data(), static_cast<unsigned>(path.size()), target.data(),
+        static_cast<unsigned>(target.size()), LIBSSH2_SFTP_READLINK);
     if (n < 0) return std::unexpected(c_->last_error("readlink", path));
     target.resize(static_cast<size_t>(n));
     return target;
@@ -73,8 +72,8 @@ class SftpSession {
   Result<std::vector<std::pair<std::string, FileMeta>>> list(const std::string& dir) {
     auto sftp = c_->sftp();
     if (!sftp) return std::unexpected(sftp.error());
-    LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(*sftp, dir.data(), static_cast<unsigned>(dir.size()),
-                                                  0, 0, LIBSSH2_SFTP_OPENDIR);
+    LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(
+        *sftp, dir.data(), static_cast<unsigned>(dir.size()), 0, 0, LIBSSH2_SFTP_OPENDIR);
     if (h == nullptr) return std::unexpected(c_->last_error("list directory", dir));
     std::vector<std::pair<std::string, FileMeta>> out;
     std::string name(4096, '\0');
@@ -91,7 +90,8 @@ class SftpSession {
       if (entry != "." && entry != "..") out.emplace_back(std::move(entry), meta_from_attrs(attrs));
     }
     libssh2_sftp_close_handle(h);
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
   }
 
@@ -101,9 +101,9 @@ class SftpSession {
                     const std::function<Result<>(std::string_view)>& chunk) {
     auto sftp = c_->sftp();
     if (!sftp) return std::unexpected(sftp.error());
-    LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(*sftp, path.data(),
-                                                  static_cast<unsigned>(path.size()),
-                                                  LIBSSH2_FXF_READ, 0, LIBSSH2_SFTP_OPENFILE);
+    LIBSSH2_SFTP_HANDLE* h =
+        libssh2_sftp_open_ex(*sftp, path.data(), static_cast<unsigned>(path.size()),
+                             LIBSSH2_FXF_READ, 0, LIBSSH2_SFTP_OPENFILE);
     if (h == nullptr) return std::unexpected(c_->last_error("open", path));
     const auto close = [&] { libssh2_sftp_close_handle(h); };
     LIBSSH2_SFTP_ATTRIBUTES attrs{};

@@ -59,12 +59,11 @@ Result<int> connect_tcp(const std::string& host, int port, std::chrono::seconds 
 }  // namespace
 
 std::string sha256_fingerprint(const unsigned char digest[32]) {
-  static const char table[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out = "SHA256:";
   for (int i = 0; i < 32; i += 3) {
-    const unsigned v = digest[i] << 16 | (i + 1 < 32 ? digest[i + 1] << 8 : 0) |
-                       (i + 2 < 32 ? digest[i + 2] : 0);
+    const unsigned v =
+        digest[i] << 16 | (i + 1 < 32 ? digest[i + 1] << 8 : 0) | (i + 2 < 32 ? digest[i + 2] : 0);
     out += table[v >> 18 & 63];
     out += table[v >> 12 & 63];
     if (i + 1 < 32) out += table[v >> 6 & 63];
@@ -76,6 +75,7 @@ std::string sha256_fingerprint(const unsigned char digest[32]) {
 Result<std::unique_ptr<SshConnection>> SshConnection::open(const SshTarget& target) {
   init_libssh2_once();
   std::unique_ptr<SshConnection> c(new SshConnection());
+  c->timeout_ = target.timeout;
   c->where_ = target.node_id + " (" + target.user + "@" + target.host + ":" +
               std::to_string(target.port) + ")";
   auto fd = connect_tcp(target.host, target.port, target.timeout, c->where_);
@@ -103,7 +103,8 @@ Result<> SshConnection::handshake(const SshTarget& target) {
   if (session_ == nullptr) return fail("ssh session", where_, ENOMEM);
   libssh2_session_set_blocking(session_, 1);
   libssh2_session_set_timeout(session_, static_cast<long>(target.timeout.count() * 1000));
-  if (libssh2_session_handshake(session_, socket_) != 0) return std::unexpected(last_error("ssh handshake", {}));
+  if (libssh2_session_handshake(session_, socket_) != 0)
+    return std::unexpected(last_error("ssh handshake", {}));
   return {};
 }
 
@@ -137,11 +138,13 @@ Error SshConnection::last_error(const std::string& op, const std::string& path) 
   if (code == LIBSSH2_ERROR_SFTP_PROTOCOL && sftp_ != nullptr) {
     switch (libssh2_sftp_last_error(sftp_)) {
       case LIBSSH2_FX_NO_SUCH_FILE:
-      case LIBSSH2_FX_NO_SUCH_PATH: return Error(op, shown, ENOENT);
-      case LIBSSH2_FX_PERMISSION_DENIED: return Error(op, shown, EACCES);
+      case LIBSSH2_FX_NO_SUCH_PATH:
+        return Error(op, shown, ENOENT);
+      case LIBSSH2_FX_PERMISSION_DENIED:
+        return Error(op, shown, EACCES);
       default:
-        return Error(op, shown, EIO, "sftp status " + std::to_string(libssh2_sftp_last_error(sftp_)),
-                     false);
+        return Error(op, shown, EIO,
+                     "sftp status " + std::to_string(libssh2_sftp_last_error(sftp_)), false);
     }
   }
   const bool timed_out = code == LIBSSH2_ERROR_TIMEOUT;

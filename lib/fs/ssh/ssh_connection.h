@@ -44,6 +44,9 @@ class SshConnection {
   // Keeps an idle connection alive through NAT and server timeouts.
   void keepalive();
 
+  int socket() const { return socket_; }
+  std::chrono::seconds timeout() const { return timeout_; }
+
  private:
   SshConnection() = default;
   Result<> handshake(const SshTarget& target);
@@ -54,6 +57,7 @@ class SshConnection {
   LIBSSH2_SESSION* session_ = nullptr;
   LIBSSH2_SFTP* sftp_ = nullptr;
   std::string where_;  // "02_node (backup@host:22)" for errors
+  std::chrono::seconds timeout_{30};
 };
 
 // "SHA256:…" as OpenSSH prints host key fingerprints.

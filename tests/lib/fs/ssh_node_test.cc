@@ -60,7 +60,8 @@ TEST_CASE("a changed host key is refused and worded as a possible attack", "[ssh
   other = other.substr(0, other.find(' ', other.find(' ') + 1));
   auto target = server.target();
   target.known_hosts = dir / "known_hosts";
-  write_file(target.known_hosts, "[127.0.0.1]:" + std::to_string(server.port()) + " " + other + "\n");
+  write_file(target.known_hosts,
+             "[127.0.0.1]:" + std::to_string(server.port()) + " " + other + "\n");
   for (const bool accept_new : {false, true}) {
     target.accept_new = accept_new;
     auto refused = fs::ssh::open_sftp_fs(target);
@@ -119,12 +120,15 @@ TEST_CASE("fifo and symlink on the remote: skipped and recorded, never opened", 
   CHECK(link->target == "f0");
 }
 
-TEST_CASE("sshd killed mid-transfer: the job fails, writes back nothing uncommitted, and the "
-          "next run after recovery finishes the work",
-          "[ssh]") {
+TEST_CASE(
+    "sshd killed mid-transfer: the job fails, writes back nothing uncommitted, and the "
+    "next run after recovery finishes the work",
+    "[ssh]") {
   auto& server = SshServer::instance();
   BackupFixture fx(sftp_node());
-  for (int i = 0; i < 40; ++i) write_file(fx.file("f" + std::to_string(i)), std::string(5000, 'a' + i % 26) + std::to_string(i));
+  for (int i = 0; i < 40; ++i)
+    write_file(fx.file("f" + std::to_string(i)),
+               std::string(5000, 'a' + i % 26) + std::to_string(i));
   fx.options.read_batch_files = 10;
   bool killed = false;
   fx.fs->before_batch = [&] {
@@ -149,14 +153,14 @@ TEST_CASE("sshd killed mid-transfer: the job fails, writes back nothing uncommit
   CHECK(fx.store.stats().entries == 40);
 }
 
-TEST_CASE("file names with spaces, quotes, newlines, leading dashes and non-UTF-8 bytes",
-          "[ssh]") {
-  const auto which = GENERATE(0, 1);
+TEST_CASE("file names with spaces, quotes, newlines, leading dashes and non-UTF-8 bytes", "[ssh]") {
+  const auto which = GENERATE(0, 1, 2);
   const auto node = nodes_under_test().at(static_cast<size_t>(which));
   INFO("node filesystem: " << node.name);
   BackupFixture fx(node);
-  const std::vector<std::string> names = {"with space", "quote'\"s", "new\nline", "-rf",
-                                          "--help", std::string("caf\xe9\xff"), "$(touch x)"};
+  const std::vector<std::string> names = {"with space", "quote'\"s", "new\nline",
+                                          "-rf",        "--help",    std::string("caf\xe9\xff"),
+                                          "$(touch x)"};
   for (const auto& n : names) write_file(fx.file(n), "content of " + n);
   const auto first = fx.run();
   REQUIRE(first.ok);
@@ -174,4 +178,42 @@ TEST_CASE("file names with spaces, quotes, newlines, leading dashes and non-UTF-
   CHECK(report->errors.empty());
   for (const auto& n : names) CHECK(read_whole(target + fx.file(n)) == "content of " + n);
   CHECK_FALSE(std::filesystem::exists(fx.file("x")));
+}
+
+TEST_CASE("the exec transport gives the full quick check: a chmod alone is noticed", "[ssh]") {
+  const auto node = nodes_under_test().at(2);
+  BackupFixture fx(node);
+  CHECK(fx.inner->describe().starts_with("exec "));
+  CHECK(fx.inner->capabilities().ctime);
+  CHECK(fx.inner->capabilities().inode);
+  fx.make_files(3);
+  REQUIRE(fx.run().ok);
+  REQUIRE(::chmod(fx.file("f2").c_str(), 0444) == 0);  // still readable by the ssh user
+  const auto result = fx.run();
+  REQUIRE(result.ok);
+  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f2")});
+  CHECK(result.counts.touched == 1);
+}
+
+TEST_CASE("large and small files through every transport restore byte-identical", "[ssh]") {
+  const auto which = GENERATE(1, 2);
+  const auto node = nodes_under_test().at(static_cast<size_t>(which));
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  std::string big(6 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  write_file(fx.file("big.bin"), big);
+  write_file(fx.file("empty"), "");
+  fx.make_files(20);
+  const auto result = fx.run();
+  REQUIRE(result.ok);
+  CHECK(result.counts.added == 22);
+  CHECK(result.counts.bytes_read == big.size() + 20 * 18 + 10 * 1);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  auto report = repo::restore(*fx.repo, *latest, {}, fx.dir / "out", {});
+  REQUIRE(report);
+  CHECK(report->errors.empty());
+  CHECK(read_whole(fx.dir / "out" + fx.file("big.bin")) == big);
+  CHECK(read_whole(fx.dir / "out" + fx.file("empty")).empty());
 }

@@ -1,0 +1,248 @@
+#include "fs/ssh/exec_fs.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <unordered_map>
+
+#include "fs/ssh/find_records.h"
+#include "fs/ssh/remote_command.h"
+#include "fs/ssh/sftp_fs.h"
+#include "fs/ssh/tar_reader.h"
+#include "util/clock.h"
+
+namespace nb::fs::ssh {
+
+namespace {
+
+// Files read whole into memory per tar stream, up to this much content; larger files get a
+// tar stream of their own and are streamed to the sink.
+constexpr uint64_t kWholeFileLimit = 4 << 20;
+constexpr uint64_t kBatchBytes = 64 << 20;
+
+const std::string kTar =
+    "tar --null --verbatim-files-from --no-recursion --absolute-names --format=posix "
+    "-c -f - -T -";
+// Re-stat of a NUL-separated list on stdin, in the walk's record format.
+const std::string kRestat =
+    std::string("xargs -0 -r sh -c 'exec find \"$@\" -maxdepth 0 -printf \"") + kFindFormat +
+    "\"' nodebackup";
+
+std::string nul_list(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& p : paths) out += p + '\0';
+  return out;
+}
+
+// The errno tar's message about `path` names ("tar: PATH: Cannot open: Permission denied").
+Error missing_member(const std::string& path, const std::string& err) {
+  const auto at = err.find(path + ":");
+  const std::string line = at == std::string::npos ? "" : err.substr(at, err.find('\n', at) - at);
+  if (line.find("Permission denied") != std::string::npos) return Error("open", path, EACCES);
+  if (line.find("No such file") != std::string::npos) return Error("open", path, ENOENT);
+  return Error("open", path, EIO, line.empty() ? "not delivered by tar" : line);
+}
+
+class ExecFs final : public NodeFs {
+ public:
+  ExecFs(SshTarget target, std::unique_ptr<SshConnection> exec, std::unique_ptr<NodeFs> sftp)
+      : target_(std::move(target)), exec_(std::move(exec)), sftp_(std::move(sftp)) {}
+
+  Capabilities capabilities() const override {
+    return Capabilities{.ctime = true, .inode = true, .mtime_resolution_ns = 10'000'000};
+  }
+  std::string describe() const override { return "exec " + sftp_->describe().substr(5); }
+  Result<FileMeta> stat(const std::string& path) override { return sftp_->stat(path); }
+
+  Result<> walk(const std::string& root, WalkVisitor& visitor) override;
+  Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
+
+ private:
+  Result<std::unordered_map<std::string, FileMeta>> restat(const std::vector<std::string>& paths);
+  Result<> read_small(const std::vector<std::string>& paths, ReadSink& sink);
+  Result<> read_streamed(const std::string& path, ReadSink& sink);
+
+  SshTarget target_;
+  std::unique_ptr<SshConnection> exec_;
+  std::unique_ptr<NodeFs> sftp_;
+  std::unordered_map<std::string, uint64_t> sizes_;  // from the last walk, to plan reads
+};
+
+Result<> ExecFs::walk(const std::string& root, WalkVisitor& visitor) {
+  std::string skipped;  // an excluded directory: its descendants follow it (pre-order)
+  bool saw_root = false;
+  FindRecordParser parser([&](const std::string& path, const FileMeta& meta) -> Result<> {
+    if (!skipped.empty() && path.starts_with(skipped)) return {};
+    skipped.clear();
+    saw_root = true;
+    if (meta.type == FileType::regular) sizes_[path] = meta.size;
+    if (!visitor.entry(path, meta) && meta.type == FileType::directory) skipped = path + "/";
+    return {};
+  });
+  auto run =
+      run_remote(*exec_, "find " + shell_quote(root) + " -printf " + shell_quote(kFindFormat), {},
+                 [&](std::string_view chunk) { return parser.feed(chunk); });
+  if (!run) return std::unexpected(run.error());
+  if (!saw_root) {
+    const bool missing = run->err.find("No such file") != std::string::npos;
+    return fail("walk", root, missing ? ENOENT : EACCES, run->err.substr(0, 200));
+  }
+  // find goes on past what it cannot read and says so on stderr, one line each.
+  size_t start = 0;
+  for (size_t nl; (nl = run->err.find('\n', start)) != std::string::npos; start = nl + 1) {
+    visitor.error(Error("walk", root, 0, run->err.substr(start, nl - start)));
+  }
+  return {};
+}
+
+Result<std::unordered_map<std::string, FileMeta>> ExecFs::restat(
+    const std::vector<std::string>& paths) {
+  std::unordered_map<std::string, FileMeta> out;
+  FindRecordParser parser([&](const std::string& path, const FileMeta& meta) -> Result<> {
+    out[path] = meta;
+    return {};
+  });
+  auto run = run_remote(*exec_, kRestat, nul_list(paths),
+                        [&](std::string_view chunk) { return parser.feed(chunk); });
+  if (!run) return std::unexpected(run.error());
+  return out;
+}
+
+// Many small files: one tar stream into memory, one re-stat, then each file to the sink.
+Result<> ExecFs::read_small(const std::vector<std::string>& paths, ReadSink& sink) {
+  struct Member {
+    FileMeta opened;
+    std::string content;
+  };
+  std::unordered_map<std::string, Member> members;
+  Member* current = nullptr;
+  TarReader tar({.begin = [&](const std::string& path, const FileMeta& meta) -> Result<> {
+                   current = &members[path];
+                   current->opened = meta;
+                   return {};
+                 },
+                 .data = [&](std::string_view chunk) -> Result<> {
+                   current->content.append(chunk);
+                   return {};
+                 },
+                 .end = [] { return Result<>{}; }});
+  auto run = run_remote(*exec_, kTar, nul_list(paths),
+                        [&](std::string_view chunk) { return tar.feed(chunk); });
+  if (!run) return std::unexpected(run.error());
+  if (!tar.finished()) return fail("read tar stream", target_.node_id, EIO, run->err, true);
+  std::vector<std::string> regular;
+  for (const auto& [path, m] : members) {
+    if (m.opened.type == FileType::regular) regular.push_back(path);
+  }
+  auto after = restat(regular);
+  if (!after) return std::unexpected(after.error());
+  const int64_t read_time = now_ns();
+  for (const auto& path : paths) {
+    const auto m = members.find(path);
+    if (m == members.end()) {
+      sink.end(path, std::unexpected(missing_member(path, run->err)));
+      continue;
+    }
+    const auto a = after->find(path);
+    if (m->second.opened.type != FileType::regular || a == after->end()) {
+      sink.end(path, fail("open", path, 0, "no longer a regular file"));
+      continue;
+    }
+    FileMeta opened = m->second.opened;
+    opened.inode = a->second.inode;  // tar does not carry it
+    sink.begin(path, opened);
+    if (auto r = sink.data(m->second.content); !r) return r;
+    sink.end(path, ReadDone{a->second, read_time});
+  }
+  return {};
+}
+
+// A large file: its own tar stream, straight to the sink, then its re-stat.
+Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
+  bool begun = false;
+  Result<> sink_error;
+  TarReader tar({.begin = [&](const std::string&, const FileMeta& meta) -> Result<> {
+                   if (meta.type != FileType::regular) return {};
+                   sink.begin(path, meta);
+                   begun = true;
+                   return {};
+                 },
+                 .data = [&](std::string_view chunk) -> Result<> {
+                   sink_error = sink.data(chunk);
+                   return sink_error;
+                 },
+                 .end = [] { return Result<>{}; }});
+  auto run = run_remote(*exec_, kTar, nul_list({path}),
+                        [&](std::string_view chunk) { return tar.feed(chunk); });
+  if (!sink_error) return sink_error;
+  if (!run) return std::unexpected(run.error());
+  if (!begun) {
+    sink.end(path, std::unexpected(missing_member(path, run->err)));
+    return {};
+  }
+  auto after = restat({path});
+  if (!after) return std::unexpected(after.error());
+  const auto a = after->find(path);
+  if (a == after->end()) {
+    sink.end(path, fail("stat", path, ENOENT, "vanished while being read"));
+    return {};
+  }
+  sink.end(path, ReadDone{a->second, now_ns()});
+  return {};
+}
+
+Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sink) {
+  std::vector<std::string> batch;
+  uint64_t batch_bytes = 0;
+  const auto flush = [&]() -> Result<> {
+    if (batch.empty()) return {};
+    auto r = read_small(batch, sink);
+    batch.clear();
+    batch_bytes = 0;
+    return r;
+  };
+  for (const auto& path : paths) {
+    const auto size = sizes_.find(path);
+    const uint64_t bytes = size == sizes_.end() ? 0 : size->second;
+    if (bytes > kWholeFileLimit) {
+      if (auto r = read_streamed(path, sink); !r) return r;
+      continue;
+    }
+    batch.push_back(path);
+    batch_bytes += bytes;
+    if (batch_bytes >= kBatchBytes) {
+      if (auto r = flush(); !r) return r;
+    }
+  }
+  return flush();
+}
+
+// GNU find and tar are what the exec transport relies on (-printf, --null, pax output).
+Result<bool> has_gnu_tools(SshConnection& c) {
+  std::string out;
+  auto run = run_remote(c, "find --version; tar --version", {}, [&](std::string_view chunk) {
+    out.append(chunk);
+    return Result<>{};
+  });
+  if (!run) return std::unexpected(run.error());
+  return out.find("GNU findutils") != std::string::npos && out.find("GNU tar") != std::string::npos;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeFs>> open_exec_fs(const SshTarget& target) {
+  auto sftp = open_sftp_fs(target);
+  if (!sftp) return std::unexpected(sftp.error());
+  auto exec = SshConnection::open(target);
+  if (!exec) return std::unexpected(exec.error());
+  auto gnu = has_gnu_tools(**exec);
+  if (!gnu) return std::unexpected(gnu.error());
+  if (!*gnu) {
+    spdlog::warn("{}: no GNU find and tar on the node: falling back to the sftp transport",
+                 target.node_id);
+    return sftp;
+  }
+  return std::make_unique<ExecFs>(target, std::move(*exec), std::move(*sftp));
+}
+
+}  // namespace nb::fs::ssh

@@ -1,0 +1,118 @@
+#include "fs/ssh/remote_command.h"
+
+#include <libssh2.h>
+#include <poll.h>
+
+#include <cerrno>
+
+namespace nb::fs::ssh {
+
+namespace {
+
+// Switches a session to non-blocking for the life of this object.
+class NonBlocking {
+ public:
+  explicit NonBlocking(LIBSSH2_SESSION* s) : s_(s) { libssh2_session_set_blocking(s_, 0); }
+  ~NonBlocking() { libssh2_session_set_blocking(s_, 1); }
+
+ private:
+  LIBSSH2_SESSION* s_;
+};
+
+// Waits until the socket is ready in the direction libssh2 is blocked on; false on timeout.
+bool wait_socket(LIBSSH2_SESSION* session, int fd, int timeout_ms) {
+  const int dir = libssh2_session_block_directions(session);
+  pollfd p{fd, 0, 0};
+  if (dir & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
+  if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
+  if (p.events == 0) p.events = POLLIN;
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
+}  // namespace
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
+                                 std::string_view input,
+                                 const std::function<Result<>(std::string_view)>& on_stdout) {
+  LIBSSH2_SESSION* session = c.session();
+  NonBlocking non_blocking(session);
+  const int timeout_ms = static_cast<int>(c.timeout().count() * 1000);
+  LIBSSH2_CHANNEL* channel = nullptr;
+  while ((channel = libssh2_channel_open_session(session)) == nullptr) {
+    if (libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN ||
+        !wait_socket(session, c.socket(), timeout_ms)) {
+      return std::unexpected(c.last_error("open channel", {}));
+    }
+  }
+  const auto close = [&] {
+    while (libssh2_channel_close(channel) == LIBSSH2_ERROR_EAGAIN) {
+      if (!wait_socket(session, c.socket(), timeout_ms)) break;
+    }
+  };
+  int rc;
+  while ((rc = libssh2_channel_exec(channel, command.c_str())) == LIBSSH2_ERROR_EAGAIN) {
+    wait_socket(session, c.socket(), timeout_ms);
+  }
+  if (rc != 0) {
+    Error e = c.last_error("run remote command", {});
+    libssh2_channel_free(channel);
+    return std::unexpected(e);
+  }
+  CommandResult result;
+  bool eof_sent = false;
+  std::string buffer(256 * 1024, '\0');
+  Result<> consumer;
+  for (;;) {
+    bool progress = false;
+    if (!input.empty()) {
+      const ssize_t n = libssh2_channel_write(channel, input.data(), input.size());
+      if (n > 0)
+        input.remove_prefix(static_cast<size_t>(n)), progress = true;
+      else if (n != LIBSSH2_ERROR_EAGAIN)
+        break;
+    } else if (!eof_sent) {
+      const int e = libssh2_channel_send_eof(channel);
+      if (e == 0)
+        eof_sent = progress = true;
+      else if (e != LIBSSH2_ERROR_EAGAIN)
+        break;
+    }
+    const ssize_t out = libssh2_channel_read(channel, buffer.data(), buffer.size());
+    if (out > 0) {
+      progress = true;
+      consumer = on_stdout({buffer.data(), static_cast<size_t>(out)});
+      if (!consumer) break;
+    } else if (out < 0 && out != LIBSSH2_ERROR_EAGAIN) {
+      break;
+    }
+    const ssize_t err = libssh2_channel_read_stderr(channel, buffer.data(), buffer.size());
+    if (err > 0) result.err.append(buffer.data(), static_cast<size_t>(err)), progress = true;
+    if (libssh2_channel_eof(channel) && out <= 0 && err <= 0) {
+      close();
+      result.exit_status = libssh2_channel_get_exit_status(channel);
+      libssh2_channel_free(channel);
+      return result;
+    }
+    if (!progress && !wait_socket(session, c.socket(), timeout_ms)) {
+      libssh2_channel_free(channel);
+      return fail("run remote command", command.substr(0, 40), ETIMEDOUT, "no progress", true);
+    }
+  }
+  Error e = consumer ? c.last_error("run remote command", {}) : consumer.error();
+  libssh2_channel_free(channel);
+  return std::unexpected(e);
+}
+
+}  // namespace nb::fs::ssh
