@@ -101,18 +101,23 @@ void ensure_test_user() {
 }  // namespace
 
 SshServer& SshServer::instance() {
-  static SshServer server;
+  static SshServer server("");
   return server;
 }
 
-SshServer::SshServer() {
+SshServer& SshServer::without_tools() {
+  static SshServer server("SetEnv PATH=/nonexistent\n");
+  return server;
+}
+
+SshServer::SshServer(const std::string& extra_config) {
   ensure_test_user();
   char pattern[] = "/tmp/nbsshd.XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
   ::chmod(dir_.c_str(), 0755);
   port_ = free_port();
-  create_keys_and_config();
+  create_keys_and_config(extra_config);
   start();
 }
 
@@ -122,7 +127,7 @@ SshServer::~SshServer() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-void SshServer::create_keys_and_config() {
+void SshServer::create_keys_and_config(const std::string& extra_config) {
   run("ssh-keygen -q -t ed25519 -N '' -f " + dir_ + "/host_key");
   run("ssh-keygen -q -t ed25519 -N '' -f " + dir_ + "/user_key");
   run("cp " + dir_ + "/user_key.pub " + dir_ + "/authorized_keys");
@@ -148,7 +153,8 @@ void SshServer::create_keys_and_config() {
                  "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
                  "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
                  "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n"
-                 "Subsystem sftp internal-sftp\n",
+                 "Subsystem sftp internal-sftp\n" +
+                 extra_config,
              0);
   std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation dir
 }

@@ -12,6 +12,9 @@ namespace nb::test {
 class SshServer {
  public:
   static SshServer& instance();
+  // A second server whose sessions find no programs (PATH points nowhere): a node without
+  // GNU find and tar, for the exec transport's fallback to SFTP.
+  static SshServer& without_tools();
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
@@ -24,9 +27,9 @@ class SshServer {
   static constexpr const char* kUser = "nbtest";
 
  private:
-  SshServer();
+  explicit SshServer(const std::string& extra_config);
   ~SshServer();
-  void create_keys_and_config();
+  void create_keys_and_config(const std::string& extra_config);
 
   std::string dir_;
   int port_ = 0;

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "fs/ssh/exec_fs.h"
 #include "fs/ssh/sftp_fs.h"
 #include "repo/browse.h"
 #include "repo/restore.h"
@@ -15,15 +16,6 @@
 
 using namespace nb;
 using namespace nb::test;
-
-namespace {
-
-NodeUnderTest sftp_node() {
-  static const auto nodes = nodes_under_test();
-  return nodes.at(1);
-}
-
-}  // namespace
 
 TEST_CASE("strict host key policy refuses an unknown host and prints its fingerprint", "[ssh]") {
   auto& server = SshServer::instance();
@@ -94,7 +86,9 @@ TEST_CASE("an unreachable node fails the job with a transient error naming the n
 }
 
 TEST_CASE("a file the remote user cannot read is counted and the job goes on", "[ssh]") {
-  BackupFixture fx(sftp_node());
+  const auto node = nodes_under_test().at(static_cast<size_t>(GENERATE(1, 2)));
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
   fx.make_files(3);
   REQUIRE(::chmod(fx.file("f1").c_str(), 0) == 0);
   const auto result = fx.run();
@@ -105,7 +99,9 @@ TEST_CASE("a file the remote user cannot read is counted and the job goes on", "
 }
 
 TEST_CASE("fifo and symlink on the remote: skipped and recorded, never opened", "[ssh]") {
-  BackupFixture fx(sftp_node());
+  const auto node = nodes_under_test().at(static_cast<size_t>(GENERATE(1, 2)));
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
   fx.make_files(2);
   REQUIRE(::mkfifo(fx.file("pipe").c_str(), 0644) == 0);
   std::filesystem::create_symlink("f0", fx.file("link"));
@@ -125,7 +121,9 @@ TEST_CASE(
     "next run after recovery finishes the work",
     "[ssh]") {
   auto& server = SshServer::instance();
-  BackupFixture fx(sftp_node());
+  const auto node = nodes_under_test().at(static_cast<size_t>(GENERATE(1, 2)));
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
   for (int i = 0; i < 40; ++i)
     write_file(fx.file("f" + std::to_string(i)),
                std::string(5000, 'a' + i % 26) + std::to_string(i));
@@ -145,7 +143,7 @@ TEST_CASE(
   CHECK(fx.store.stats().entries == 0);  // nothing committed, nothing written back
   CHECK_FALSE(fx.repo->find_snapshot("01_node", "latest"));
 
-  fx.inner = sftp_node().make();  // reconnect, as the next scheduled run would
+  fx.inner = node.make();  // reconnect, as the next scheduled run would
   fx.fs = std::make_unique<RecordingFs>(*fx.inner);
   const auto recovered = fx.run();
   REQUIRE(recovered.ok);
@@ -216,4 +214,11 @@ TEST_CASE("large and small files through every transport restore byte-identical"
   CHECK(report->errors.empty());
   CHECK(read_whole(fx.dir / "out" + fx.file("big.bin")) == big);
   CHECK(read_whole(fx.dir / "out" + fx.file("empty")).empty());
+}
+
+TEST_CASE("exec transport on a node without GNU find and tar falls back to sftp", "[ssh]") {
+  auto fs = fs::ssh::open_exec_fs(SshServer::without_tools().target());
+  REQUIRE(fs);
+  CHECK((*fs)->describe().starts_with("sftp "));
+  CHECK_FALSE((*fs)->capabilities().inode);
 }
