@@ -30,8 +30,10 @@ struct JobOptions {
   uint64_t checkpoint_bytes = uint64_t{1} << 30;
   // ...or this long after its last commit, so an interrupted run does not start from zero.
   std::chrono::seconds checkpoint_interval{300};
-  // Files handed to the filesystem in one read_files() call.
-  size_t read_batch_files = 512;
+  // Files handed to the filesystem in one read_files() call: large enough that a remote
+  // filesystem keeps its pipeline full (one tar stream, many requests in flight), small enough
+  // that checkpoints and stop requests are honoured often.
+  size_t read_batch_files = 4096;
   // How often a file that changed while being read is read again.
   int unstable_retries = 2;
   // Polled between read batches: when true the job stops at a checkpoint.
