@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/remote.sh -- side-by-side remote-node benchmark: nodebackup's SSH node (SFTP)
+# bench/remote.sh -- side-by-side remote-node benchmark: nodebackup's SSH node (SFTP,
+# or --transport exec)
 # vs rsync -e ssh and sftp get -r, pulling one generated tree from an sshd on
 # 127.0.0.1:22022 (loopback only, started here with scripts/demo-sshd.sh and
 # stopped at the end), in three scenarios:
@@ -29,6 +30,7 @@ OUT=""
 TOOLS="nodebackup,rsync,sftp-get,stat-floor"
 CLEAN=0
 TIMEOUT=3600
+TRANSPORT=sftp
 
 # Fixed by scripts/demo-sshd.sh: loopback only, this port, this user.
 SSH_HOST=127.0.0.1
@@ -53,6 +55,7 @@ usage: bash bench/remote.sh [options]
   --tools LIST      comma list from: nodebackup,rsync,sftp-get,stat-floor
                                                        (default: all)
   --timeout SECS    kill a timed command after SECS    (default $TIMEOUT; exit code 124)
+  --transport T     nodebackup's ssh transport, sftp or exec (default $TRANSPORT)
   --clean           delete the tree and destinations at the end (results are kept)
 The sshd listens on $SSH_HOST:$SSH_PORT only; the port must be free (stop the demo first).
 environment: NODEBACKUPD (default $REPO_ROOT/build/nodebackupd),
@@ -77,6 +80,7 @@ while (($#)); do
         --touch-pct) TOUCH_PCT=$2 ;;
         --tools) TOOLS=$2 ;;
         --timeout) TIMEOUT=$2 ;;
+        --transport) TRANSPORT=$2 ;;
         *) usage >&2; die "unknown option: $1" ;;
     esac
     shift 2
@@ -84,6 +88,7 @@ done
 
 validate_common_options
 [[ $TOUCH_PCT =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--touch-pct must be a number"
+[[ $TRANSPORT == sftp || $TRANSPORT == exec ]] || die "--transport must be sftp or exec"
 
 # ------------------------------------------------------------ prerequisites --
 ((EUID == 0)) || die "needs root: $DEMO_SSHD creates the user $SSH_USER and starts an sshd that logs it in"
@@ -152,7 +157,7 @@ for t in "${ALL_TOOLS[@]}"; do ((AVAIL[$t])) && ACTIVE+=("$t"); done
 for t in "${ALL_TOOLS[@]}"; do
     emit "{\"kind\":\"tool\",\"tool\":\"$t\",\"available\":$( ((AVAIL[$t])) && echo true || echo false ),\"version\":$(jstr "${VERSION[$t]:-}"),\"reason\":$(jstr "${REASON[$t]:-}")}"
 done
-emit "{\"kind\":\"meta\",\"bench\":\"remote\",\"files\":$FILES,\"total_mb\":$TOTAL_MB,\"runs\":$RUNS,\"seed\":$SEED,\"touch_pct\":$TOUCH_PCT,\"work\":$(jstr "$WORK"),\"out\":$(jstr "$OUT"),\"started\":$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"host\":$(jstr "$(uname -srm)"),\"cpus\":$(nproc),\"mem_mib\":$(awk '/MemTotal/ {printf "%d", $2/1024}' /proc/meminfo),\"fstype\":$(jstr "$(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || echo unknown)"),\"ssh_host\":\"$SSH_HOST\",\"ssh_port\":$SSH_PORT,\"ssh_user\":\"$SSH_USER\",\"ssh_version\":$(jstr "$(ssh -V 2>&1 | head -n1)"),\"node\":\"$NB_NODE\",\"transport\":\"sftp\",\"nodebackupd\":$(jstr "$NODEBACKUPD"),\"cache\":\"warm\",\"sync_before_each\":true,\"timeout_s\":$TIMEOUT}"
+emit "{\"kind\":\"meta\",\"bench\":\"remote\",\"files\":$FILES,\"total_mb\":$TOTAL_MB,\"runs\":$RUNS,\"seed\":$SEED,\"touch_pct\":$TOUCH_PCT,\"work\":$(jstr "$WORK"),\"out\":$(jstr "$OUT"),\"started\":$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"host\":$(jstr "$(uname -srm)"),\"cpus\":$(nproc),\"mem_mib\":$(awk '/MemTotal/ {printf "%d", $2/1024}' /proc/meminfo),\"fstype\":$(jstr "$(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || echo unknown)"),\"ssh_host\":\"$SSH_HOST\",\"ssh_port\":$SSH_PORT,\"ssh_user\":\"$SSH_USER\",\"ssh_version\":$(jstr "$(ssh -V 2>&1 | head -n1)"),\"node\":\"$NB_NODE\",\"transport\":\"$TRANSPORT\",\"nodebackupd\":$(jstr "$NODEBACKUPD"),\"cache\":\"warm\",\"sync_before_each\":true,\"timeout_s\":$TIMEOUT}"
 
 # ------------------------------------------------------------- tree set-up --
 say "work dir $WORK, results in $OUT"
@@ -238,16 +243,16 @@ readable=${readable//[[:space:]]/}
 # ---------------------------------------------------------- per-tool hooks --
 write_nb_config() {
     mkdir -p -- "$NB"
-    python3 - "$NB_CFG" "$NB" "$TREE" "$SSH_DIR" "$SSH_HOST" "$SSH_PORT" "$SSH_USER" "$NB_NODE" <<'EOF'
+    python3 - "$NB_CFG" "$NB" "$TREE" "$SSH_DIR" "$SSH_HOST" "$SSH_PORT" "$SSH_USER" "$NB_NODE" "$TRANSPORT" <<'EOF'
 import json, sys
-cfg, nb, tree, sshdir, host, port, user, node = sys.argv[1:9]
+cfg, nb, tree, sshdir, host, port, user, node, transport = sys.argv[1:10]
 with open(cfg, "w") as f:
     json.dump({"repository": nb + "/repo", "state_dir": nb + "/state",
                "control_socket": nb + "/s.sock",
                "nodes": [{"id": node, "type": "ssh", "host": host, "port": int(port),
                           "user": user, "identity_file": sshdir + "/id_ed25519",
                           "known_hosts": sshdir + "/known_hosts",
-                          "host_key_policy": "accept-new", "transport": "sftp",
+                          "host_key_policy": "accept-new", "transport": transport,
                           "paths": [tree]}]}, f, indent=2)
     f.write("\n")
 EOF

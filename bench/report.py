@@ -44,7 +44,7 @@ PROFILES = {
         "node": "02_node",
         "tools": ["nodebackup", "rsync", "sftp-get", "stat-floor"],
         "label": {
-            "nodebackup": "nodebackup (sftp)",
+            "nodebackup": "nodebackup (TRANSPORT)",   # set from the meta record
             "rsync": "rsync -a -e ssh",
             "sftp-get": "sftp get -r",
             "stat-floor": "find -printf (local stat floor)",
@@ -63,10 +63,12 @@ PROFILES = {
 TOOLS = LABEL = SCENARIOS = PROFILE = None
 
 
-def use_profile(name):
+def use_profile(name, meta):
     global TOOLS, LABEL, SCENARIOS, PROFILE
     PROFILE = PROFILES[name]
-    TOOLS, LABEL, SCENARIOS = PROFILE["tools"], PROFILE["label"], PROFILE["scenarios"]
+    TOOLS, LABEL, SCENARIOS = PROFILE["tools"], dict(PROFILE["label"]), PROFILE["scenarios"]
+    if name == "remote":
+        LABEL["nodebackup"] = f"nodebackup ({meta.get('transport') or 'sftp'})"
 NB_COUNTS = ["scanned", "unchanged", "touched", "changed", "new", "deleted",
              "skipped", "errors", "bytes_read", "bytes_stored"]
 
@@ -147,7 +149,7 @@ def main():
 
     recs = load(args.raw)
     meta = next((r for r in recs if r["kind"] == "meta"), {})
-    use_profile(args.bench or meta.get("bench") or "local")
+    use_profile(args.bench or meta.get("bench") or "local", meta)
     tree = next((r["tree"] for r in recs if r["kind"] == "tree"), {})
     end = next((r for r in recs if r["kind"] == "end"), None)
     tools = {r["tool"]: r for r in recs if r["kind"] == "tool"}
@@ -263,10 +265,13 @@ def render(res):
         L.append(f"- Remote node `{PROFILE['node']}`: the tree is pulled over SSH from an sshd on "
                  f"{meta.get('ssh_host')}:{meta.get('ssh_port')} (loopback only, started for the run "
                  f"by `scripts/demo-sshd.sh`, user {meta.get('ssh_user')}, throw-away keys). Client "
-                 "and server share this machine: every time includes the server side (sshd, "
-                 "sftp-server, the remote rsync) and SSH encryption, but no network latency. "
-                 "nodebackup uses `\"transport\": \"sftp\"` (SFTP v3: quick check on size and "
-                 "whole-second mtime, DESIGN §3).")
+                 "and server share this machine: every time includes the server side (sshd "
+                 "and what it runs: sftp-server, rsync, find/tar) and SSH encryption, but no network latency. "
+                 + ("nodebackup uses `\"transport\": \"exec\"` (one `find -printf` stream for the "
+                    "walk: quick check on size, ns mtime, ctime and inode; `tar` streams for the "
+                    "reads; DESIGN §3)." if meta.get("transport") == "exec" else
+                    "nodebackup uses `\"transport\": \"sftp\"` (SFTP v3: quick check on size and "
+                    "whole-second mtime, DESIGN §3)."))
     L.append(f"- {meta.get('runs')} run(s) per scenario and tool; in a re-run scenario each "
              "iteration mutates the tree once, then runs every tool once on it (order rotated "
              "per iteration). Initial: every destination is emptied (untimed) before each iteration.")
@@ -413,7 +418,7 @@ def render(res):
                  "its repository.")
         L.append("- The touch scenario: rsync's quick check sees a new mtime and runs its delta "
                  "algorithm on each touched file (reading it on both ends); nodebackup reads each "
-                 "touched file over SFTP, finds the same hash and stores nothing.")
+                 "touched file from the node, finds the same hash and stores nothing.")
     else:
         L.append("- Warm cache, one machine, local disk: this measures CPU and metadata cost, not "
                  "disk or network throughput. Other load on the machine adds noise; look at min/max.")

@@ -50,7 +50,12 @@ Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
   NonBlocking non_blocking(session);
   const int timeout_ms = static_cast<int>(c.timeout().count() * 1000);
   LIBSSH2_CHANNEL* channel = nullptr;
-  while ((channel = libssh2_channel_open_session(session)) == nullptr) {
+  // A window far larger than libssh2's 2 MiB default: with the default, the sender stalls on
+  // every window adjustment and a tar stream over loopback crawls.
+  constexpr unsigned kWindow = 64 << 20;
+  while ((channel = libssh2_channel_open_ex(session, "session", sizeof "session" - 1, kWindow,
+                                            LIBSSH2_CHANNEL_PACKET_DEFAULT, nullptr, 0)) ==
+         nullptr) {
     if (libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN ||
         !wait_socket(session, c.socket(), timeout_ms)) {
       return std::unexpected(c.last_error("open channel", {}));
