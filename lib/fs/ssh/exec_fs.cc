@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <future>
 #include <unordered_map>
 
 #include "fs/ssh/find_records.h"
@@ -43,6 +44,21 @@ Error missing_member(const std::string& path, const std::string& err) {
   return Error("open", path, EIO, line.empty() ? "not delivered by tar" : line);
 }
 
+struct Member {
+  FileMeta opened;
+  std::string content;
+};
+
+// A run of small files as fetched: contents and metadata from tar, metadata after from the
+// re-stat, and tar's complaints about files it could not read.
+struct SmallBatch {
+  std::vector<std::string> paths;
+  std::unordered_map<std::string, Member> members;
+  std::unordered_map<std::string, FileMeta> after;
+  std::string err;
+  int64_t read_time_ns = 0;
+};
+
 class ExecFs final : public NodeFs {
  public:
   ExecFs(SshTarget target, std::unique_ptr<SshConnection> exec, std::unique_ptr<NodeFs> sftp)
@@ -58,12 +74,13 @@ class ExecFs final : public NodeFs {
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
 
  private:
-  Result<std::unordered_map<std::string, FileMeta>> restat(const std::vector<std::string>& paths);
-  Result<> read_small(const std::vector<std::string>& paths, ReadSink& sink);
+  Result<SmallBatch> fetch_small(SshConnection& c, const std::vector<std::string>& paths);
+  Result<> deliver_small(const SmallBatch& batch, ReadSink& sink);
   Result<> read_streamed(const std::string& path, ReadSink& sink);
 
   SshTarget target_;
   std::unique_ptr<SshConnection> exec_;
+  std::unique_ptr<SshConnection> prefetch_;  // fetches the next batch while one is consumed
   std::unique_ptr<NodeFs> sftp_;
   std::unordered_map<std::string, uint64_t> sizes_;  // from the last walk, to plan reads
 };
@@ -95,29 +112,26 @@ Result<> ExecFs::walk(const std::string& root, WalkVisitor& visitor) {
   return {};
 }
 
-Result<std::unordered_map<std::string, FileMeta>> ExecFs::restat(
-    const std::vector<std::string>& paths) {
+Result<std::unordered_map<std::string, FileMeta>> restat(SshConnection& c,
+                                                         const std::vector<std::string>& paths) {
   std::unordered_map<std::string, FileMeta> out;
   FindRecordParser parser([&](const std::string& path, const FileMeta& meta) -> Result<> {
     out[path] = meta;
     return {};
   });
-  auto run = run_remote(*exec_, kRestat, nul_list(paths),
+  auto run = run_remote(c, kRestat, nul_list(paths),
                         [&](std::string_view chunk) { return parser.feed(chunk); });
   if (!run) return std::unexpected(run.error());
   return out;
 }
 
-// Many small files: one tar stream into memory, one re-stat, then each file to the sink.
-Result<> ExecFs::read_small(const std::vector<std::string>& paths, ReadSink& sink) {
-  struct Member {
-    FileMeta opened;
-    std::string content;
-  };
-  std::unordered_map<std::string, Member> members;
+// Many small files: one tar stream into memory, then one re-stat of what it held.
+Result<SmallBatch> ExecFs::fetch_small(SshConnection& c, const std::vector<std::string>& paths) {
+  SmallBatch batch;
+  batch.paths = paths;
   Member* current = nullptr;
   TarReader tar({.begin = [&](const std::string& path, const FileMeta& meta) -> Result<> {
-                   current = &members[path];
+                   current = &batch.members[path];
                    current->opened = meta;
                    return {};
                  },
@@ -126,25 +140,31 @@ Result<> ExecFs::read_small(const std::vector<std::string>& paths, ReadSink& sin
                    return {};
                  },
                  .end = [] { return Result<>{}; }});
-  auto run = run_remote(*exec_, kTar, nul_list(paths),
-                        [&](std::string_view chunk) { return tar.feed(chunk); });
+  auto run =
+      run_remote(c, kTar, nul_list(paths), [&](std::string_view chunk) { return tar.feed(chunk); });
   if (!run) return std::unexpected(run.error());
   if (!tar.finished()) return fail("read tar stream", target_.node_id, EIO, run->err, true);
+  batch.err = std::move(run->err);
   std::vector<std::string> regular;
-  for (const auto& [path, m] : members) {
+  for (const auto& [path, m] : batch.members) {
     if (m.opened.type == FileType::regular) regular.push_back(path);
   }
-  auto after = restat(regular);
+  auto after = restat(c, regular);
   if (!after) return std::unexpected(after.error());
-  const int64_t read_time = now_ns();
-  for (const auto& path : paths) {
-    const auto m = members.find(path);
-    if (m == members.end()) {
-      sink.end(path, std::unexpected(missing_member(path, run->err)));
+  batch.after = std::move(*after);
+  batch.read_time_ns = now_ns();
+  return batch;
+}
+
+Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
+  for (const auto& path : batch.paths) {
+    const auto m = batch.members.find(path);
+    if (m == batch.members.end()) {
+      sink.end(path, std::unexpected(missing_member(path, batch.err)));
       continue;
     }
-    const auto a = after->find(path);
-    if (m->second.opened.type != FileType::regular || a == after->end()) {
+    const auto a = batch.after.find(path);
+    if (m->second.opened.type != FileType::regular || a == batch.after.end()) {
       sink.end(path, fail("open", path, 0, "no longer a regular file"));
       continue;
     }
@@ -152,7 +172,7 @@ Result<> ExecFs::read_small(const std::vector<std::string>& paths, ReadSink& sin
     opened.inode = a->second.inode;  // tar does not carry it
     sink.begin(path, opened);
     if (auto r = sink.data(m->second.content); !r) return r;
-    sink.end(path, ReadDone{a->second, read_time});
+    sink.end(path, ReadDone{a->second, batch.read_time_ns});
   }
   return {};
 }
@@ -180,7 +200,7 @@ Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
     sink.end(path, std::unexpected(missing_member(path, run->err)));
     return {};
   }
-  auto after = restat({path});
+  auto after = restat(*exec_, {path});
   if (!after) return std::unexpected(after.error());
   const auto a = after->find(path);
   if (a == after->end()) {
@@ -191,30 +211,60 @@ Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
   return {};
 }
 
+// The plan: runs of small files (one tar stream each) and single large files, in order. A
+// second connection fetches the next run of small files while this thread hands the current
+// one to the sink, so the network and the repository's disk work at the same time.
 Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sink) {
-  std::vector<std::string> batch;
-  uint64_t batch_bytes = 0;
-  const auto flush = [&]() -> Result<> {
-    if (batch.empty()) return {};
-    auto r = read_small(batch, sink);
-    batch.clear();
-    batch_bytes = 0;
-    return r;
-  };
+  std::vector<std::vector<std::string>> plan;
+  uint64_t run_bytes = kBatchBytes;
   for (const auto& path : paths) {
     const auto size = sizes_.find(path);
     const uint64_t bytes = size == sizes_.end() ? 0 : size->second;
     if (bytes > kWholeFileLimit) {
-      if (auto r = read_streamed(path, sink); !r) return r;
+      plan.push_back({path});
+      run_bytes = kBatchBytes;  // the next small file starts a new run
       continue;
     }
-    batch.push_back(path);
-    batch_bytes += bytes;
-    if (batch_bytes >= kBatchBytes) {
-      if (auto r = flush(); !r) return r;
+    if (run_bytes >= kBatchBytes || plan.back().size() >= 1024) {
+      plan.emplace_back();
+      run_bytes = 0;
     }
+    plan.back().push_back(path);
+    run_bytes += bytes;
   }
-  return flush();
+  if (!prefetch_) {
+    auto c = SshConnection::open(target_);
+    if (!c) return std::unexpected(c.error());
+    prefetch_ = std::move(*c);
+  }
+  const auto is_large = [&](const std::vector<std::string>& run) {
+    const auto size = sizes_.find(run.front());
+    return run.size() == 1 && size != sizes_.end() && size->second > kWholeFileLimit;
+  };
+  std::future<Result<SmallBatch>> next;
+  const auto start_fetch = [&](size_t i) {
+    while (i < plan.size() && is_large(plan[i])) ++i;
+    if (i < plan.size()) {
+      next = std::async(std::launch::async,
+                        [this, &plan, i] { return fetch_small(*prefetch_, plan[i]); });
+    }
+    return i;
+  };
+  size_t fetching = start_fetch(0);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (is_large(plan[i])) {
+      if (auto r = read_streamed(plan[i].front(), sink); !r) return r;
+      continue;
+    }
+    auto batch = next.get();  // plan[i] is the run being fetched
+    if (!batch) {
+      prefetch_.reset();  // a failed connection is not reused
+      return std::unexpected(batch.error());
+    }
+    fetching = start_fetch(fetching + 1);
+    if (auto r = deliver_small(*batch, sink); !r) return r;
+  }
+  return {};
 }
 
 // GNU find and tar are what the exec transport relies on (-printf, --null, pax output).
