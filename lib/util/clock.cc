@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -34,6 +35,19 @@ std::optional<int64_t> parse_rfc3339(std::string_view text) {
   utc.tm_year -= 1900;
   utc.tm_mon -= 1;
   return int64_t{::timegm(&utc)} * 1'000'000'000;
+}
+
+std::optional<int64_t> parse_decimal_seconds(std::string_view text) {
+  const auto dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  int64_t secs = 0;
+  const auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
+  if (ec != std::errc{} || end != whole.data() + whole.size()) return std::nullopt;
+  std::string fraction(dot == std::string_view::npos ? "" : text.substr(dot + 1));
+  fraction.resize(9, '0');
+  int64_t ns = 0;
+  std::from_chars(fraction.data(), fraction.data() + 9, ns);
+  return secs * 1'000'000'000 + ns;
 }
 
 }  // namespace nb

@@ -1,6 +1,7 @@
 #include "fs/ssh/find_records.h"
 
-#include <charconv>
+#include "util/clock.h"
+
 #include <sstream>
 
 namespace nb::fs::ssh {
@@ -26,22 +27,6 @@ FileType type_from_letter(char c) {
     default:
       return FileType::unknown;
   }
-}
-
-// "1700000000.1234567890" (find's %T@) → nanoseconds.
-bool parse_time(std::string_view text, int64_t& ns) {
-  const auto dot = text.find('.');
-  int64_t secs = 0;
-  if (std::from_chars(text.data(), text.data() + std::min(dot, text.size()), secs).ec !=
-      std::errc{}) {
-    return false;
-  }
-  std::string fraction = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
-  fraction.resize(9, '0');
-  int64_t frac = 0;
-  std::from_chars(fraction.data(), fraction.data() + 9, frac);
-  ns = secs * 1'000'000'000 + frac;
-  return true;
 }
 
 }  // namespace
@@ -71,9 +56,11 @@ Result<> FindRecordParser::record() {
   FileMeta m;
   std::string mtime, ctime;
   if (!(head >> type >> mode >> m.uid >> m.gid >> m.size >> mtime >> ctime >> m.inode) ||
-      type.size() != 1 || !parse_time(mtime, m.mtime_ns) || !parse_time(ctime, m.ctime_ns)) {
+      type.size() != 1 || !parse_decimal_seconds(mtime) || !parse_decimal_seconds(ctime)) {
     return fail("parse find output", fields_[1], 0, "malformed record \"" + fields_[0] + "\"");
   }
+  m.mtime_ns = *parse_decimal_seconds(mtime);
+  m.ctime_ns = *parse_decimal_seconds(ctime);
   m.type = type_from_letter(type[0]);
   m.mode = static_cast<uint32_t>(std::stoul(mode, nullptr, 8));
   if (m.type == FileType::symlink) m.link_target = fields_[2];

@@ -1,5 +1,7 @@
 #include "fs/ssh/tar_reader.h"
 
+#include "util/clock.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -33,17 +35,6 @@ bool checksum_ok(const char* block) {
     sum += (i >= 148 && i < 156) ? ' ' : static_cast<unsigned char>(block[i]);
   }
   return sum == parse_number(block + 148, 8);
-}
-
-int64_t parse_pax_time(std::string_view v) {
-  const auto dot = v.find('.');
-  int64_t secs = 0;
-  std::from_chars(v.data(), v.data() + std::min(dot, v.size()), secs);
-  std::string frac = dot == std::string_view::npos ? "" : std::string(v.substr(dot + 1));
-  frac.resize(9, '0');
-  int64_t ns = 0;
-  std::from_chars(frac.data(), frac.data() + 9, ns);
-  return secs * 1'000'000'000 + ns;
 }
 
 FileType type_from_flag(char flag) {
@@ -87,8 +78,14 @@ void TarReader::apply_pax(std::string_view records) {
       std::from_chars(value.data(), value.data() + value.size(), pax_meta_.size);
       pax_has_size_ = true;
     }
-    if (key == "mtime") pax_meta_.mtime_ns = parse_pax_time(value), pax_has_mtime_ = true;
-    if (key == "ctime") pax_meta_.ctime_ns = parse_pax_time(value), pax_has_ctime_ = true;
+    if (key == "mtime") {
+      pax_meta_.mtime_ns = parse_decimal_seconds(value).value_or(0);
+      pax_has_mtime_ = true;
+    }
+    if (key == "ctime") {
+      pax_meta_.ctime_ns = parse_decimal_seconds(value).value_or(0);
+      pax_has_ctime_ = true;
+    }
   }
 }
 
