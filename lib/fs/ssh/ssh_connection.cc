@@ -14,6 +14,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "util/file.h"
+
 namespace nb::fs::ssh {
 
 namespace {
@@ -120,8 +122,16 @@ Result<> SshConnection::authenticate(const SshTarget& target) {
       target.identity_file.c_str(), nullptr);
   if (rc == 0) return {};
   Error e = last_error("authenticate", {});
+  // libssh2 1.10 signs with RSA only as "ssh-rsa" (SHA-1), which OpenSSH refuses since 8.8.
+  auto pub = read_file(target.identity_file + ".pub");
+  const bool rsa =
+      (pub && pub->starts_with("ssh-rsa")) ||
+      read_file(target.identity_file).value_or("").find("BEGIN RSA") != std::string::npos;
   return fail("authenticate", where_, 0,
-              "public key " + target.identity_file + " refused or unusable (" + e.detail() + ")");
+              "public key " + target.identity_file + " refused or unusable (" + e.detail() + ")" +
+                  (rsa ? "; RSA keys need the server to accept ssh-rsa (SHA-1) signatures: use "
+                         "an ed25519 key"
+                       : ""));
 }
 
 Result<LIBSSH2_SFTP*> SshConnection::sftp() {

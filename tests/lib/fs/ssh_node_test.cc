@@ -75,6 +75,17 @@ TEST_CASE("a key the server does not accept fails with a clear error", "[ssh]") 
   CHECK_THAT(refused.error().message(), Catch::Contains(target.identity_file));
 }
 
+TEST_CASE("an RSA identity refused by a modern sshd says to use ed25519", "[ssh]") {
+  auto& server = SshServer::instance();
+  TempDir dir;
+  REQUIRE(std::system(("ssh-keygen -q -t rsa -b 2048 -N '' -f " + dir / "rsa").c_str()) == 0);
+  auto target = server.target();
+  target.identity_file = dir / "rsa";
+  auto refused = fs::ssh::open_sftp_fs(target);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message(), Catch::Contains("use an ed25519 key"));
+}
+
 TEST_CASE("an unreachable node fails the job with a transient error naming the node", "[ssh]") {
   auto target = SshServer::instance().target();
   target.port = 1;  // nothing listens there
