@@ -88,7 +88,7 @@ class JobRun {
       ++result_.counts.scanned;
       const auto prior = prior_->find(path);
       const store::Entry* entry = prior == prior_->end() ? nullptr : &prior->second;
-      if (entry != nullptr) seen_.insert(entry);
+      if (entry != nullptr) ++matched_;
       if (quick_check_passes(entry, meta, caps_) && repo_.has_object(entry->hash)) {
         files_[i] = {Kind::known, entry->hash, meta};
         ++result_.counts.unchanged;
@@ -214,9 +214,13 @@ class JobRun {
 
   // Store entries whose file the walk did not find: gone from the node (or excluded now).
   uint64_t count_deletions() {
-    if (seen_.size() == prior_->size()) return 0;
+    if (matched_ == prior_->size()) return 0;  // the common case: nothing went away
+    std::unordered_set<std::string_view> found;
+    for (const auto& [path, meta] : scan_.entries) {
+      if (meta.type == fs::FileType::regular) found.insert(path);
+    }
     for (const auto& [path, entry] : *prior_) {
-      if (!seen_.contains(&entry)) write_back_.removals.push_back(path);
+      if (!found.contains(path)) write_back_.removals.push_back(path);
     }
     return write_back_.removals.size();
   }
@@ -258,7 +262,7 @@ class JobRun {
   Scan scan_;
   std::shared_ptr<const store::NodeEntries> prior_;
   std::vector<FileState> files_;
-  std::unordered_set<const store::Entry*> seen_;  // prior entries whose file was found
+  size_t matched_ = 0;  // prior entries whose file the walk found
   store::WriteBack write_back_;
   std::vector<std::string> partial_ids_;
   Progress progress_;
