@@ -110,7 +110,6 @@ class ObjectBatch {
 
   // A small object given whole (a listing); returns bytes newly staged.
   Result<uint64_t> put(const Hash& hash, std::string_view data);
-  bool staged(const Hash& hash) const { return staged_.contains(hash); }
 
   Result<> commit();
 

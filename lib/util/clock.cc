@@ -23,20 +23,6 @@ std::string rfc3339(int64_t ns) {
   return buf;
 }
 
-std::optional<int64_t> parse_rfc3339(std::string_view text) {
-  tm utc{};
-  const std::string s(text);
-  int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
-                  &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &consumed) != 6 ||
-      consumed != static_cast<int>(s.size())) {
-    return std::nullopt;
-  }
-  utc.tm_year -= 1900;
-  utc.tm_mon -= 1;
-  return int64_t{::timegm(&utc)} * 1'000'000'000;
-}
-
 std::optional<int64_t> parse_decimal_seconds(std::string_view text) {
   const auto dot = text.find('.');
   const std::string_view whole = text.substr(0, dot);

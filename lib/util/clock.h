@@ -11,7 +11,6 @@ namespace nb {
 
 int64_t now_ns();
 std::string rfc3339(int64_t ns);
-std::optional<int64_t> parse_rfc3339(std::string_view text);
 // "1700000000.123456789" (seconds with a decimal fraction, as find's %T@ and pax headers write
 // times) → nanoseconds; digits past the ninth are dropped.
 std::optional<int64_t> parse_decimal_seconds(std::string_view text);

@@ -21,14 +21,9 @@ Hash Hash::of(const void* data, size_t size) {
 std::optional<Hash> Hash::from_hex(std::string_view hex) {
   // Called for every object name when the repository's index is read: no allocation.
   if (hex.size() != 32) return std::nullopt;
-  const auto value = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
   Hash out;
   for (size_t i = 0; i < 16; ++i) {
-    const int hi = value(hex[2 * i]), lo = value(hex[2 * i + 1]);
+    const int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out.bytes_[i] = static_cast<uint8_t>(hi << 4 | lo);
   }

@@ -71,16 +71,17 @@ std::string hex_encode(std::string_view bytes) {
   return out;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
 std::optional<std::string> hex_decode(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
-  const auto value = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
   std::string out;
   for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = value(hex[i]), lo = value(hex[i + 1]);
+    const int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
     if (hi < 0 || lo < 0) return std::nullopt;
     out += static_cast<char>(hi << 4 | lo);
   }

@@ -16,6 +16,8 @@ std::string printable(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);
 std::optional<std::string> hex_decode(std::string_view hex);
+// 0-15 for a lowercase hex digit, -1 otherwise.
+int hex_digit(char c);
 
 }  // namespace nb
 
