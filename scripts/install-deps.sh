@@ -6,7 +6,8 @@ set -euo pipefail
 build_packages=(cmake g++ make pkg-config python3
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
-  openssh-server openssh-client procps)
+  openssh-server openssh-client procps
+  prometheus)  # promtool: the tests check the metrics the daemon exports
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 

@@ -1,13 +1,15 @@
-// nodebackupd: option parsing and dispatch. The work is in lib/; scheduling in daemon/.
+// nodebackupd: option parsing and dispatch. The work is in lib/; the process in Daemon.
 #include <spdlog/spdlog.h>
 
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <iostream>
 
 #include "common/exit_codes.h"
 #include "common/logging.h"
 #include "common/run_once.h"
 #include "config/config.h"
+#include "nodebackupd/daemon.h"
 
 namespace po = boost::program_options;
 
@@ -64,7 +66,8 @@ int main(int argc, char** argv) {
     std::cerr << "nodebackupd: --node goes with --run-once\n";
     return nb::kExitUsage;
   }
-  auto config = nb::config::load_config(o.config);
+  // Absolute, so status names it unambiguously and a reload finds it whatever the cwd.
+  auto config = nb::config::load_config(std::filesystem::absolute(o.config).lexically_normal());
   if (!config) {
     spdlog::error("{}", config.error().message());
     return nb::kExitConfig;
@@ -74,6 +77,5 @@ int main(int argc, char** argv) {
     return nb::kExitOk;
   }
   if (o.run_once) return nb::run_once(*config, o.nodes);
-  spdlog::error("the scheduling daemon is not part of this build yet; use --run-once");
-  return nb::kExitFailure;
+  return nb::daemon::Daemon(std::move(*config)).run();
 }

@@ -64,6 +64,10 @@ class JobRun {
     prior_ = store_.entries(node_);  // shared, immutable: no copy
     const auto to_read = plan();
     phase("quick check");
+    if (opts_.dry_run) {
+      result_.counts.deleted = count_deletions();
+      return {};
+    }
     if (auto r = read_all(to_read); !r) return r;
     phase("read");
     if (result_.interrupted) return commit(/*partial=*/true);
@@ -89,12 +93,15 @@ class JobRun {
       const auto prior = prior_->find(path);
       const store::Entry* entry = prior == prior_->end() ? nullptr : &prior->second;
       if (entry != nullptr) ++matched_;
-      if (quick_check_passes(entry, meta, caps_) && repo_.has_object(entry->hash)) {
+      const bool has_object = entry != nullptr && repo_.has_object(entry->hash);
+      const auto reason = read_reason(entry, meta, caps_, has_object);
+      if (reason == ReadReason::none) {
         files_[i] = {Kind::known, entry->hash, meta};
         ++result_.counts.unchanged;
       } else {
         files_[i].kind = Kind::pending;
         to_read.push_back(i);
+        if (opts_.dry_run) result_.planned.push_back({path, meta.size, reason});
       }
     }
     progress_.files_to_read = to_read.size();
@@ -276,7 +283,9 @@ class JobRun {
 
 JobResult BackupJob::run(fs::NodeFs& fs, store::HashStore& store, repo::Repository& repo) {
   JobResult result = JobRun(node_, roots_, options_, fs, store, repo).run();
-  if (result.ok) {
+  if (options_.dry_run) {
+    if (!result.ok) spdlog::warn("{} diff failed: {}", node_, result.error->message());
+  } else if (result.ok) {
     spdlog::info("{}", summary_line(node_, result));
   } else if (result.interrupted) {
     spdlog::warn("{} backup interrupted at a checkpoint: {}", node_, summary_line(node_, result));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "backup/quick_check.h"
 #include "fs/node_fs.h"
 #include "repo/repository.h"
 #include "store/hash_store.h"
@@ -39,6 +40,16 @@ struct JobOptions {
   // Polled between read batches: when true the job stops at a checkpoint.
   std::function<bool()> stop_requested;
   std::function<void(const Progress&)> progress;
+  // Walk and quick check only: report in JobResult::planned what a run would read, and read,
+  // store and write back nothing (`nodebackupctl diff`).
+  bool dry_run = false;
+};
+
+// A file a run would read, and why (dry runs).
+struct PlannedRead {
+  std::string path;
+  uint64_t size = 0;
+  ReadReason reason = ReadReason::none;
 };
 
 struct JobResult {
@@ -54,6 +65,7 @@ struct JobResult {
   std::vector<std::string> not_written_back;
   // Files read again whose content turned out unchanged ("touched").
   std::vector<std::string> touched;
+  std::vector<PlannedRead> planned;  // dry runs only
 };
 
 class BackupJob {

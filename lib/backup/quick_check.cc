@@ -13,6 +13,33 @@ bool quick_check_passes(const store::Entry* prior, const fs::FileMeta& meta,
   return true;
 }
 
+const char* to_string(ReadReason reason) {
+  switch (reason) {
+    case ReadReason::none:
+      return "unchanged";
+    case ReadReason::new_file:
+      return "new";
+    case ReadReason::untrusted:
+      return "untrusted";
+    case ReadReason::racy:
+      return "racy";
+    case ReadReason::metadata:
+      return "metadata";
+    case ReadReason::missing_object:
+      return "missing_object";
+  }
+  return "?";
+}
+
+ReadReason read_reason(const store::Entry* prior, const fs::FileMeta& meta,
+                       const fs::Capabilities& caps, bool has_object) {
+  if (prior == nullptr) return ReadReason::new_file;
+  if (!prior->trusted) return ReadReason::untrusted;
+  if (prior->racy) return ReadReason::racy;
+  if (!quick_check_passes(prior, meta, caps)) return ReadReason::metadata;
+  return has_object ? ReadReason::none : ReadReason::missing_object;
+}
+
 store::Entry entry_for_read(const Hash& hash, const fs::FileMeta& meta,
                             const fs::Capabilities& caps, int64_t read_time_ns) {
   store::Entry e;

@@ -151,15 +151,13 @@ StoreStats HashStore::stats_unlocked() const {
   return s;
 }
 
-std::vector<std::string> HashStore::untrusted_paths(const std::string& node, size_t limit) const {
-  wait_loaded();
-  std::lock_guard lock(mutex_);
-  std::vector<std::string> out;
-  const auto it = nodes_.find(node);
-  if (it == nodes_.end()) return out;
-  for (const auto& [path, entry] : *it->second) {
-    if (out.size() >= limit) break;
-    if (!entry.trusted) out.push_back(path);
+HashStore::Untrusted HashStore::untrusted(const std::string& node, size_t limit) const {
+  const auto all = entries(node);
+  Untrusted out;
+  for (const auto& [path, entry] : *all) {
+    if (entry.trusted) continue;
+    ++out.count;
+    if (out.examples.size() < limit) out.examples.push_back(path);
   }
   return out;
 }

@@ -84,8 +84,12 @@ class HashStore {
   void write_back(const std::string& node, const WriteBack& changes);
 
   StoreStats stats() const;
-  // Paths of a node whose entries are untrusted (for alarms), at most `limit`.
-  std::vector<std::string> untrusted_paths(const std::string& node, size_t limit) const;
+  // A node's untrusted entries (for alarms): how many, and the paths of at most `limit`.
+  struct Untrusted {
+    size_t count = 0;
+    std::vector<std::string> examples;
+  };
+  Untrusted untrusted(const std::string& node, size_t limit) const;
 
   // Serialisation, exposed for tests and the loader's fallback logic.
   std::string to_json() const;

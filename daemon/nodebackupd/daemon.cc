@@ -1,0 +1,206 @@
+#include "nodebackupd/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+#include <cstdlib>
+
+#include "common/exit_codes.h"
+#include "common/state_lock.h"
+#include "util/clock.h"
+
+namespace nb::daemon {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Running jobs get this long to reach a checkpoint after SIGTERM; systemd's default stop
+// timeout is 90 s, and the store snapshot must be on disk before it strikes.
+constexpr std::chrono::seconds kStopDeadline{60};
+
+}  // namespace
+
+std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo) {
+  std::map<std::string, int64_t> latest;
+  auto records = repo.snapshots();
+  if (!records) {
+    spdlog::warn("{}; every node is treated as never backed up", records.error().message());
+    return latest;
+  }
+  for (const auto& record : *records) {
+    if (record.partial) continue;
+    auto& t = latest[record.node];
+    t = std::max(t, record.finished_ns);
+  }
+  return latest;
+}
+
+Daemon::Daemon(config::Config config)
+    : config_(std::move(config)),
+      started_ns_(now_ns()),
+      signals_(io_, SIGHUP, SIGTERM, SIGINT),
+      store_timer_(io_),
+      watchdog_timer_(io_),
+      stop_deadline_(io_) {}
+
+Daemon::~Daemon() {
+  aux_.join();  // its tasks use the store and the repository
+  scheduler_.reset();
+}
+
+int Daemon::run() {
+  // A peer that vanishes mid-write must fail that write, not kill the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (auto r = start(); !r) {
+    spdlog::error("{}", r.error().message());
+    return kExitFailure;
+  }
+  io_.run();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+Result<> Daemon::start() {
+  auto lock = lock_state_dir(config_.state_dir);
+  if (!lock) return std::unexpected(lock.error());
+  state_lock_ = std::move(*lock);
+  store_.load(config_.state_dir);  // logs what it could not use
+  auto repo = repo::Repository::open(config_.repository, /*create=*/true);
+  if (!repo) return std::unexpected(repo.error());
+  repo_ = std::move(*repo);
+  auto server = ControlServer::bind(
+      io_, config_.control_socket,
+      [this](const nlohmann::json& request, auto reply) { handle(request, std::move(reply)); });
+  if (!server) return std::unexpected(server.error());
+  server_ = std::move(*server);
+  scheduler_ = std::make_unique<Scheduler>(io_, store_, *repo_, config_.max_concurrent_jobs);
+  scheduler_->on_finished(
+      [this](const NodeSlot& slot, const JobOutcome& outcome) { after_run(slot, outcome); });
+  scheduler_->apply(config_, latest_snapshots(*repo_));
+  for (const auto& [id, slot] : scheduler_->nodes()) {
+    slot->health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
+    report_alarms(*slot);
+  }
+  watch_signals();
+  watchdog_period_ = Notifier::watchdog_period();
+  if (watchdog_period_) pet_watchdog();
+  spdlog::info("nodebackupd {} serving {} nodes from {}; control socket {}", NB_VERSION,
+               config_.nodes.size(), config_.source, config_.control_socket);
+  notifier_.ready(status_line(facts(), *scheduler_));
+  return {};
+}
+
+void Daemon::watch_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    on_signal(signal);
+    watch_signals();
+  });
+}
+
+void Daemon::on_signal(int signal) {
+  if (signal == SIGHUP) {
+    spdlog::info("SIGHUP: reloading {}", config_.source);
+    reload([](Result<>) {});
+  } else {
+    begin_stop(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+}
+
+void Daemon::begin_stop(const char* why) {
+  if (stopping_) {
+    spdlog::info("{}: already stopping", why);
+    return;
+  }
+  stopping_ = true;
+  spdlog::info("{}: stopping; {} running job(s) stop at their next checkpoint", why,
+               scheduler_->running());
+  notifier_.stopping();
+  server_->close();
+  store_timer_.cancel();
+  stop_deadline_.expires_after(kStopDeadline);
+  stop_deadline_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    // A job stuck in I/O cannot be interrupted from outside its thread. Everything it
+    // committed is in the store; what it did not commit was never written back.
+    spdlog::error("running jobs did not reach a checkpoint within {}s; exiting without them",
+                  kStopDeadline.count());
+    if (auto r = store_.save(config_.state_dir); !r) spdlog::error("{}", r.error().message());
+    std::_Exit(kExitOk);
+  });
+  scheduler_->stop([this] {
+    if (auto r = store_.save(config_.state_dir); !r) {
+      spdlog::error("hash store: {}", r.error().message());
+    }
+    stop_deadline_.cancel();
+    watchdog_timer_.cancel();
+    signals_.cancel();
+    io_.stop();
+  });
+}
+
+void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
+  last_node_ = slot.config.id;
+  report_alarms(slot);
+  store_dirty_since_save_ = true;
+  arm_store_snapshot();
+  write_metrics_file();
+  update_status();
+}
+
+void Daemon::report_alarms(const NodeSlot& slot) {
+  for (const auto& [kind, alarm] : slot.health.alarms()) {
+    spdlog::warn("{}", NodeHealth::describe(slot.config.id, alarm));
+  }
+}
+
+// The store is snapshotted at most every store_snapshot_interval, and only after a run may
+// have changed it: an idle daemon has no timer armed at all.
+void Daemon::arm_store_snapshot() {
+  if (store_snapshot_armed_ || stopping_) return;
+  store_snapshot_armed_ = true;
+  store_timer_.expires_after(config_.store_snapshot_interval);
+  store_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    store_dirty_since_save_ = false;
+    asio::post(chores_, [this] {
+      auto saved = store_.save(config_.state_dir);
+      asio::post(io_, [this, saved = std::move(saved)] {
+        if (!saved) spdlog::error("hash store: {}", saved.error().message());
+        store_snapshot_armed_ = false;
+        if (store_dirty_since_save_ || !saved) arm_store_snapshot();
+      });
+    });
+  });
+}
+
+void Daemon::write_metrics_file() {
+  if (!config_.metrics_textfile) return;
+  asio::post(chores_,
+             [path = *config_.metrics_textfile, text = metrics_text(facts(), *scheduler_)] {
+               // node_exporter reads it as another user: world-readable, like its other textfiles.
+               if (auto r = write_file_durably(path, text, 0644); !r) {
+                 spdlog::warn("metrics textfile: {}", r.error().message());
+               }
+             });
+}
+
+void Daemon::pet_watchdog() {
+  notifier_.watchdog();
+  watchdog_timer_.expires_after(*watchdog_period_);
+  watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) pet_watchdog();
+  });
+}
+
+DaemonFacts Daemon::facts() const {
+  return {config_.source, started_ns_, store_.stats(), last_node_};
+}
+
+void Daemon::update_status() {
+  if (!stopping_) notifier_.status(status_line(facts(), *scheduler_));
+}
+
+}  // namespace nb::daemon

@@ -1,0 +1,87 @@
+// The long-running process (DESIGN §2, §7): one object owns the event loop, the signals, the
+// control socket, the scheduler and the systemd notifications. The io_context's one thread
+// only decides and dispatches; everything that blocks (backups, store snapshots, reading a
+// new config) runs on the worker pool or the auxiliary pool and posts its result back.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "nodebackupd/control_server.h"
+#include "nodebackupd/notifier.h"
+#include "nodebackupd/scheduler.h"
+#include "nodebackupd/status_report.h"
+#include "repo/repository.h"
+#include "store/hash_store.h"
+#include "util/file.h"
+
+namespace nb::daemon {
+
+class Daemon {
+ public:
+  explicit Daemon(config::Config config);
+  ~Daemon();
+
+  // Runs until SIGTERM/SIGINT; returns the process exit code.
+  int run();
+
+ private:
+  Result<> start();
+  void watch_signals();
+  void on_signal(int signal);
+  void reload(std::function<void(Result<>)> done);
+  void finish_reload(Result<config::Config> loaded, std::map<std::string, int64_t> latest);
+  void begin_stop(const char* why);
+  void after_run(const NodeSlot& slot, const JobOutcome& outcome);
+  void arm_store_snapshot();
+  void write_metrics_file();
+  void pet_watchdog();
+  void report_alarms(const NodeSlot& slot);
+  DaemonFacts facts() const;
+  void update_status();
+
+  // The control socket's commands (requests.cc).
+  void handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
+  void handle_run(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
+  void handle_diff(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
+
+  config::Config config_;
+  int64_t started_ns_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer store_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  boost::asio::steady_timer stop_deadline_;
+  boost::asio::thread_pool aux_{2};  // config reads and diffs
+  // Store snapshots and the metrics file, one at a time and in order.
+  boost::asio::strand<boost::asio::thread_pool::executor_type> chores_{aux_.get_executor()};
+  UniqueFd state_lock_;
+  store::HashStore store_;
+  std::unique_ptr<repo::Repository> repo_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ControlServer> server_;
+  Notifier notifier_;
+  std::optional<std::chrono::microseconds> watchdog_period_;
+  std::optional<std::string> last_node_;
+  std::vector<std::function<void(Result<>)>> reload_waiters_;
+  bool reloading_ = false;
+  bool stopping_ = false;
+  bool store_snapshot_armed_ = false;
+  bool store_dirty_since_save_ = false;
+};
+
+// Newest complete snapshot's finish time per node, so a restarted daemon knows which nodes
+// are overdue.
+std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo);
+
+}  // namespace nb::daemon

@@ -1,0 +1,50 @@
+#include "nodebackupd/job_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/health.h"
+#include "fs/open_node.h"
+#include "util/clock.h"
+
+namespace nb::daemon {
+
+namespace {
+
+backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& store,
+                          repo::Repository& repo, backup::JobOptions options) {
+  options.exclude = node.exclude;
+  auto fs = fs::open_node_fs(node);
+  if (!fs) {
+    backup::JobResult failed;
+    failed.started_ns = failed.finished_ns = now_ns();
+    failed.error = fs.error();
+    if (!options.dry_run) spdlog::error("{} backup failed: {}", node.id, fs.error().message());
+    return failed;
+  }
+  return backup::BackupJob(node.id, node.paths, std::move(options)).run(**fs, store, repo);
+}
+
+}  // namespace
+
+JobOutcome run_backup(const config::NodeConfig& node, store::HashStore& store,
+                      repo::Repository& repo, std::function<bool()> stop_requested,
+                      std::function<void(const backup::Progress&)> progress) {
+  backup::JobOptions options;
+  options.stop_requested = std::move(stop_requested);
+  options.progress = std::move(progress);
+  JobOutcome outcome;
+  outcome.result = run_job(node, store, repo, std::move(options));
+  // Measured here, off the event loop: it walks every entry of the node.
+  outcome.untrusted = store.untrusted(node.id, kAlarmExamples);
+  outcome.trusted_entries = store.entries(node.id)->size() - outcome.untrusted.count;
+  return outcome;
+}
+
+backup::JobResult run_diff(const config::NodeConfig& node, store::HashStore& store,
+                           repo::Repository& repo) {
+  backup::JobOptions options;
+  options.dry_run = true;
+  return run_job(node, store, repo, std::move(options));
+}
+
+}  // namespace nb::daemon

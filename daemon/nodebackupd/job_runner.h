@@ -1,0 +1,29 @@
+// The blocking half of a run, executed on a worker thread: open the node's filesystem, run the
+// one BackupJob, and measure what the store now holds for the node (for the health alarms).
+#pragma once
+
+#include <functional>
+
+#include "backup/backup_job.h"
+#include "config/config.h"
+#include "repo/repository.h"
+#include "store/hash_store.h"
+
+namespace nb::daemon {
+
+struct JobOutcome {
+  backup::JobResult result;
+  size_t trusted_entries = 0;
+  store::HashStore::Untrusted untrusted;
+};
+
+JobOutcome run_backup(const config::NodeConfig& node, store::HashStore& store,
+                      repo::Repository& repo, std::function<bool()> stop_requested,
+                      std::function<void(const backup::Progress&)> progress);
+
+// What a run would read now (walk and quick check only): nothing is read, stored or written
+// back. `result.ok` false with `result.error` when the node cannot be walked.
+backup::JobResult run_diff(const config::NodeConfig& node, store::HashStore& store,
+                           repo::Repository& repo);
+
+}  // namespace nb::daemon

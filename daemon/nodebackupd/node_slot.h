@@ -1,0 +1,64 @@
+// What the daemon knows about one configured node between and during its runs. Owned by the
+// Scheduler and touched only on the event loop's thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "backup/backup_job.h"
+#include "common/health.h"
+#include "config/config.h"
+
+namespace nb::daemon {
+
+struct RunRecord {
+  int64_t started_ns = 0;
+  int64_t finished_ns = 0;
+  bool ok = false;
+  bool interrupted = false;
+  std::optional<std::string> error;
+  repo::RunCounts counts;
+  std::string snapshot_id;
+};
+
+// Told about a run a client waits for: progress events, then one last event with the result.
+using RunListener = std::function<void(const nlohmann::json& event, bool last)>;
+
+struct NodeSlot {
+  NodeSlot(boost::asio::io_context& io, config::NodeConfig node)
+      : config(std::move(node)), timer(io) {}
+
+  const char* state() const {
+    if (running) return "running";
+    if (queued) return "queued";
+    return consecutive_failures > 0 ? "failing" : "idle";
+  }
+
+  config::NodeConfig config;
+  boost::asio::steady_timer timer;
+  uint64_t timer_generation = 0;  // a fired timer whose generation is stale is ignored
+  bool queued = false;
+  bool running = false;
+  bool removed = false;          // by a reload while running: dropped when its job ends
+  int64_t next_run_ns = 0;       // wall clock, for status; 0 while queued or running
+  int64_t last_finished_ns = 0;  // of the newest snapshot or run, for the schedule
+  int consecutive_failures = 0;
+  std::optional<RunRecord> last_run;
+  int64_t last_success_ns = 0;
+  uint64_t runs_ok = 0;
+  uint64_t runs_failed = 0;
+  std::shared_ptr<std::atomic<bool>> stop;  // of the running job
+  backup::Progress progress;                // of the running job
+  std::vector<RunListener> listeners;
+  NodeHealth health;
+};
+
+}  // namespace nb::daemon

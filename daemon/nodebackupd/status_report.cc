@@ -1,0 +1,181 @@
+#include "nodebackupd/status_report.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "util/clock.h"
+
+namespace nb::daemon {
+
+namespace {
+
+nlohmann::json time_or_null(int64_t ns) {
+  return ns > 0 ? nlohmann::json(rfc3339(ns)) : nullptr;
+}
+
+nlohmann::json alarms_json(const NodeSlot& slot) {
+  auto out = nlohmann::json::array();
+  for (const auto& [kind, alarm] : slot.health.alarms()) {
+    out.push_back({{"kind", kind},
+                   {"count", alarm.count},
+                   {"examples", alarm.examples},
+                   {"since", rfc3339(alarm.since_ns)}});
+  }
+  return out;
+}
+
+nlohmann::json node_json(const NodeSlot& slot) {
+  nlohmann::json j = {{"id", slot.config.id},
+                      {"type", slot.config.type == config::NodeType::ssh ? "ssh" : "local"},
+                      {"state", slot.state()},
+                      {"next_run", time_or_null(slot.next_run_ns)},
+                      {"interval_s", slot.config.interval.count()},
+                      {"consecutive_failures", slot.consecutive_failures},
+                      {"last_success", time_or_null(slot.last_success_ns)},
+                      {"alarms", alarms_json(slot)},
+                      {"last_run", slot.last_run ? run_json(*slot.last_run) : nlohmann::json()}};
+  if (slot.running) {
+    j["progress"] = {{"files_read", slot.progress.files_read},
+                     {"files_to_read", slot.progress.files_to_read},
+                     {"bytes_read", slot.progress.bytes_read}};
+  }
+  return j;
+}
+
+// One metric family: HELP and TYPE, then a sample per node.
+class Family {
+ public:
+  Family(std::string& out, const char* name, const char* type, const char* help)
+      : out_(out), name_(name) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  void sample(const std::string& labels, double value) {
+    out_ += fmt::format("{}{{{}}} {}\n", name_, labels, value);
+  }
+  void sample(double value) { out_ += fmt::format("{} {}\n", name_, value); }
+
+ private:
+  std::string& out_;
+  const char* name_;
+};
+
+std::string node_label(const NodeSlot& slot) {
+  return fmt::format("node=\"{}\"", slot.config.id);
+}
+
+double seconds(int64_t ns) {
+  return static_cast<double>(ns) / 1e9;
+}
+
+void run_metrics(std::string& out, const Scheduler& scheduler) {
+  const auto& nodes = scheduler.nodes();
+  Family files(out, "nodebackup_last_run_files", "gauge",
+               "Files of the node's last run, by what happened to them.");
+  for (const auto& [id, slot] : nodes) {
+    if (!slot->last_run) continue;
+    const auto& c = slot->last_run->counts;
+    const std::pair<const char*, uint64_t> outcomes[] = {
+        {"scanned", c.scanned}, {"unchanged", c.unchanged}, {"touched", c.touched},
+        {"changed", c.changed}, {"new", c.added},           {"deleted", c.deleted},
+        {"skipped", c.skipped}, {"errors", c.errors}};
+    for (const auto& [outcome, n] : outcomes) {
+      files.sample(fmt::format("{},outcome=\"{}\"", node_label(*slot), outcome),
+                   static_cast<double>(n));
+    }
+  }
+  Family read(out, "nodebackup_last_run_read_bytes", "gauge",
+              "File content read from the node by its last run.");
+  Family stored(out, "nodebackup_last_run_stored_bytes", "gauge",
+                "Content newly stored in the repository by the node's last run.");
+  Family duration(out, "nodebackup_last_run_duration_seconds", "gauge",
+                  "How long the node's last run took.");
+  Family success(out, "nodebackup_last_run_success", "gauge",
+                 "1 if the node's last run succeeded, else 0.");
+  for (const auto& [id, slot] : nodes) {
+    if (!slot->last_run) continue;
+    const auto& run = *slot->last_run;
+    read.sample(node_label(*slot), static_cast<double>(run.counts.bytes_read));
+    stored.sample(node_label(*slot), static_cast<double>(run.counts.bytes_stored));
+    duration.sample(node_label(*slot), seconds(run.finished_ns - run.started_ns));
+    success.sample(node_label(*slot), run.ok ? 1 : 0);
+  }
+}
+
+void node_metrics(std::string& out, const Scheduler& scheduler) {
+  const auto& nodes = scheduler.nodes();
+  Family last_success(out, "nodebackup_last_success_timestamp_seconds", "gauge",
+                      "When the node's last successful run finished (0: none since start).");
+  Family runs(out, "nodebackup_runs_total", "counter", "Runs since the daemon started.");
+  Family failures(out, "nodebackup_consecutive_failures", "gauge",
+                  "Failed runs of the node in a row.");
+  Family running(out, "nodebackup_node_running", "gauge", "1 while a run of the node is going.");
+  Family alarm(out, "nodebackup_alarm", "gauge",
+               "1 while a health alarm of that kind is raised for the node.");
+  Family alarm_files(out, "nodebackup_alarm_files", "gauge",
+                     "Files the node's raised health alarm of that kind concerns.");
+  for (const auto& [id, slot] : nodes) {
+    const auto label = node_label(*slot);
+    last_success.sample(label, seconds(slot->last_success_ns));
+    runs.sample(label + ",result=\"ok\"", static_cast<double>(slot->runs_ok));
+    runs.sample(label + ",result=\"failed\"", static_cast<double>(slot->runs_failed));
+    failures.sample(label, slot->consecutive_failures);
+    running.sample(label, slot->running ? 1 : 0);
+    for (const char* kind : {kWritebackIncomplete, kDiffIneffective, kStoreUntrusted}) {
+      const auto it = slot->health.alarms().find(kind);
+      const auto kind_label = fmt::format("{},kind=\"{}\"", label, kind);
+      alarm.sample(kind_label, it == slot->health.alarms().end() ? 0 : 1);
+      alarm_files.sample(kind_label, it == slot->health.alarms().end()
+                                         ? 0
+                                         : static_cast<double>(it->second.count));
+    }
+  }
+}
+
+}  // namespace
+
+nlohmann::json status_json(const DaemonFacts& facts, const Scheduler& scheduler) {
+  auto nodes = nlohmann::json::array();
+  for (const auto& [id, slot] : scheduler.nodes()) nodes.push_back(node_json(*slot));
+  return {{"ok", true},
+          {"version", NB_VERSION},
+          {"pid", ::getpid()},
+          {"uptime_s", (now_ns() - facts.started_ns) / 1'000'000'000},
+          {"config", facts.config_path},
+          {"store",
+           {{"entries", facts.store.entries},
+            {"missing", facts.store.untrusted},
+            {"dirty", facts.store.dirty},
+            {"last_snapshot", time_or_null(facts.store.last_snapshot_ns)}}},
+          {"running", scheduler.running()},
+          {"nodes", std::move(nodes)}};
+}
+
+std::string status_line(const DaemonFacts& facts, const Scheduler& scheduler) {
+  std::string line =
+      fmt::format("{} nodes, {} running", scheduler.nodes().size(), scheduler.running());
+  if (!facts.last_node) return line;
+  const auto it = scheduler.nodes().find(*facts.last_node);
+  if (it == scheduler.nodes().end() || !it->second->last_run) return line;
+  const auto& run = *it->second->last_run;
+  return line + fmt::format(", last: {} {}, {} changed", *facts.last_node, run.ok ? "ok" : "failed",
+                            run.counts.changed + run.counts.added);
+}
+
+std::string metrics_text(const DaemonFacts& facts, const Scheduler& scheduler) {
+  std::string out;
+  Family info(out, "nodebackup_info", "gauge", "The running daemon's version.");
+  info.sample(fmt::format("version=\"{}\"", NB_VERSION), 1);
+  Family start(out, "nodebackup_start_time_seconds", "gauge", "When the daemon started.");
+  start.sample(seconds(facts.started_ns));
+  Family entries(out, "nodebackup_store_entries", "gauge", "Entries in the hash store.");
+  entries.sample(static_cast<double>(facts.store.entries));
+  Family untrusted(out, "nodebackup_store_untrusted_entries", "gauge",
+                   "Hash store entries that are not trusted hashes (\"MISSING\", legacy).");
+  untrusted.sample(static_cast<double>(facts.store.untrusted));
+  run_metrics(out, scheduler);
+  node_metrics(out, scheduler);
+  return out;
+}
+
+}  // namespace nb::daemon
