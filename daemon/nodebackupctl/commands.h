@@ -14,6 +14,7 @@ struct Invocation {
   std::string target;
   bool json = false;
   bool fast = false;
+  bool wait = false;
 };
 
 // Commands that work on the repository directly, with or without a daemon.
@@ -21,5 +22,13 @@ int snapshots(const Invocation& inv);
 int ls(const Invocation& inv);
 int restore(const Invocation& inv);
 int verify(const Invocation& inv);
+
+// Commands that talk to the running daemon (-s SOCKET, else the config's control_socket).
+// Exit 3 when it cannot be reached.
+int status(const Invocation& inv);
+int run(const Invocation& inv);
+int diff(const Invocation& inv);
+int reload(const Invocation& inv);
+int metrics(const Invocation& inv);
 
 }  // namespace nb::ctl

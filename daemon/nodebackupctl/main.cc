@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "common/exit_codes.h"
 #include "common/logging.h"
@@ -13,6 +14,12 @@ namespace {
 
 const char* const kUsage =
     "Usage: nodebackupctl [options] COMMAND [ARGS]\n"
+    "Commands (on the running daemon; -s SOCKET, else the config's control_socket):\n"
+    "  status [--json]                   nodes, last runs, next runs, alarms\n"
+    "  run NODE [--wait]                 back up NODE now (--wait: show progress, result)\n"
+    "  diff NODE [--json]                what a run would read now, and why\n"
+    "  reload                            re-read the configuration\n"
+    "  metrics                           Prometheus metrics\n"
     "Commands (on the repository, with or without a daemon; -c CONFIG):\n"
     "  snapshots [NODE] [--json]         list snapshots, oldest first\n"
     "  ls NODE SNAPSHOT|latest [PATH]    list what a snapshot holds\n"
@@ -32,7 +39,8 @@ int main(int argc, char** argv) {
       "socket,s", po::value(&inv.socket)->value_name("PATH"), "the daemon's control socket")(
       "json", po::bool_switch(&inv.json), "machine-readable output")(
       "target", po::value(&inv.target)->value_name("DIR"), "restore: where to restore to")(
-      "fast", po::bool_switch(&inv.fast), "verify: check references only");
+      "fast", po::bool_switch(&inv.fast), "verify: check references only")(
+      "wait", po::bool_switch(&inv.wait), "run: wait for the run to end, showing progress");
   po::options_description hidden;
   hidden.add_options()("words", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -60,11 +68,22 @@ int main(int argc, char** argv) {
       {"snapshots", nb::ctl::snapshots},
       {"ls", nb::ctl::ls},
       {"restore", nb::ctl::restore},
-      {"verify", nb::ctl::verify}};
+      {"verify", nb::ctl::verify},
+      {"status", nb::ctl::status},
+      {"run", nb::ctl::run},
+      {"diff", nb::ctl::diff},
+      {"reload", nb::ctl::reload},
+      {"metrics", nb::ctl::metrics}};
   const auto it = commands.find(inv.command);
   if (it == commands.end()) {
     std::cerr << "nodebackupctl: unknown command \"" << inv.command << "\"\n" << kUsage;
     return nb::kExitUsage;
   }
-  return it->second(inv);
+  try {
+    return it->second(inv);
+  } catch (const nlohmann::json::exception& e) {
+    // Only a reply that is not what the protocol says gets here.
+    std::cerr << "nodebackupctl: unexpected reply from the daemon: " << e.what() << "\n";
+    return nb::kExitFailure;
+  }
 }

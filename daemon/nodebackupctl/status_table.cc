@@ -1,0 +1,120 @@
+#include "nodebackupctl/status_table.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <vector>
+
+#include "util/error.h"
+
+namespace nb::ctl {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string text(const json& j, const char* key, const char* absent = "-") {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return absent;
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+uint64_t count(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+std::string alarm_names(const json& alarms) {
+  if (!alarms.is_array() || alarms.empty()) return "-";
+  std::string out;
+  for (const auto& a : alarms) {
+    out += (out.empty() ? "" : ",") + fmt::format("{}({})", text(a, "kind"), count(a, "count"));
+  }
+  return out;
+}
+
+// Columns as wide as their widest cell.
+std::string render(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()));
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size()) line += std::string(width[c] - row[c].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string status_table(const json& status) {
+  std::vector<std::vector<std::string>> rows = {
+      {"NODE", "STATE", "LAST RUN", "RESULT", "CHANGED/SCANNED", "STORED", "NEXT RUN", "ALARMS"}};
+  std::string alarm_lines;
+  for (const auto& node : status.value("nodes", json::array())) {
+    const json last = node.value("last_run", json());
+    const bool ran = last.is_object();
+    rows.push_back({text(node, "id"), text(node, "state"), ran ? text(last, "finished") : "never",
+                    ran ? text(last, "result") : "-",
+                    ran ? fmt::format("{}/{}", count(last, "changed") + count(last, "new"),
+                                      count(last, "scanned"))
+                        : "-",
+                    ran ? format_bytes(count(last, "bytes_stored")) : "-",
+                    text(node, "next_run"), alarm_names(node.value("alarms", json()))});
+    if (ran && last.value("result", "") == "failed") {
+      alarm_lines += fmt::format("{}: last run failed: {}\n", text(node, "id"), text(last, "error"));
+    }
+    for (const auto& a : node.value("alarms", json::array())) {
+      std::string examples;
+      for (const auto& e : a.value("examples", json::array())) {
+        examples += (examples.empty() ? "" : ", ") + e.get<std::string>();
+      }
+      alarm_lines += fmt::format("{}: alarm {} since {}: {} files{}{}\n", text(node, "id"),
+                                 text(a, "kind"), text(a, "since"), count(a, "count"),
+                                 examples.empty() ? "" : ", e.g. ", examples);
+    }
+  }
+  const json store = status.value("store", json::object());
+  return fmt::format("nodebackupd {} (pid {}), up {}s, config {}\n", text(status, "version"),
+                     text(status, "pid"), text(status, "uptime_s"), text(status, "config")) +
+         fmt::format("hash store: {} entries, {} untrusted, last snapshot {}\n\n",
+                     count(store, "entries"), count(store, "missing"),
+                     text(store, "last_snapshot", "never")) +
+         render(rows) + (alarm_lines.empty() ? "" : "\n" + alarm_lines);
+}
+
+std::string run_line(const std::string& node, const json& event) {
+  if (event.value("event", "") == "accepted") {
+    return fmt::format("{}: run {}", node,
+                       event.value("state", "") == "running" ? "started" : "queued");
+  }
+  return fmt::format(
+      "{} {}: {} scanned, {} unchanged, {} touched, {} changed, {} new, {} deleted, {} errors, "
+      "{} read, {} stored (snapshot {})",
+      node, text(event, "result"), count(event, "scanned"), count(event, "unchanged"),
+      count(event, "touched"), count(event, "changed"), count(event, "new"),
+      count(event, "deleted"), count(event, "errors"), format_bytes(count(event, "bytes_read")),
+      format_bytes(count(event, "bytes_stored")), text(event, "snapshot"));
+}
+
+std::string diff_text(const json& diff) {
+  std::string out = fmt::format(
+      "{}: {} scanned, {} unchanged, {} to read ({}), {} deleted, {} errors\n",
+      text(diff, "node"), count(diff, "scanned"), count(diff, "unchanged"),
+      count(diff, "to_read"), format_bytes(count(diff, "bytes_to_read")),
+      count(diff, "deleted"), count(diff, "errors"));
+  for (const auto& f : diff.value("files", json::array())) {
+    out += fmt::format("  {:<14} {:>10}  {}\n", text(f, "reason"),
+                       format_bytes(count(f, "size")), text(f, "path"));
+  }
+  if (diff.value("files_truncated", false)) out += "  (more files not listed)\n";
+  return out;
+}
+
+}  // namespace nb::ctl
