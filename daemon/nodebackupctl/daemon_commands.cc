@@ -36,14 +36,19 @@ std::optional<ControlClient> ask(const Invocation& inv, const nlohmann::json& re
   auto client = ControlClient::connect(path);
   if (!client) {
     std::cerr << "nodebackupctl: cannot reach nodebackupd: " << client.error().message()
-              << "\n  (is it running? the socket is -s PATH, else control_socket in "
-              << inv.config << ")\n";
+              << "\n  (is it running? the socket is -s PATH, else control_socket in " << inv.config
+              << ")\n";
     code = kExitNoDaemon;
     return std::nullopt;
   }
   if (auto r = client->send(request); !r) {
-    std::cerr << "nodebackupctl: " << r.error().message() << "\n";
-    code = kExitNoDaemon;
+    // A daemon that refuses this client says why and hangs up, maybe before the request
+    // was sent: its reason beats "Broken pipe".
+    auto refusal = client->receive(std::chrono::seconds(1));
+    std::cerr << "nodebackupctl: "
+              << (refusal ? refusal->value("error", r.error().message()) : r.error().message())
+              << "\n";
+    code = refusal ? kExitFailure : kExitNoDaemon;
     return std::nullopt;
   }
   return std::move(*client);
@@ -61,8 +66,7 @@ std::optional<nlohmann::json> one_reply(const Invocation& inv, const nlohmann::j
     return std::nullopt;
   }
   if (!reply->value("ok", false)) {
-    std::cerr << "nodebackupctl: " << reply->value("error", std::string("request failed"))
-              << "\n";
+    std::cerr << "nodebackupctl: " << reply->value("error", std::string("request failed")) << "\n";
     code = kExitFailure;
     return std::nullopt;
   }
@@ -70,10 +74,10 @@ std::optional<nlohmann::json> one_reply(const Invocation& inv, const nlohmann::j
 }
 
 void print_progress(const nlohmann::json& event, bool tty) {
-  const std::string line =
-      event["node"].get<std::string>() + ": " + std::to_string(event.value("files_read", 0)) +
-      "/" + std::to_string(event.value("files_to_read", 0)) + " files read, " +
-      format_bytes(event.value("bytes_read", 0ULL));
+  const std::string line = event["node"].get<std::string>() + ": " +
+                           std::to_string(event.value("files_read", 0)) + "/" +
+                           std::to_string(event.value("files_to_read", 0)) + " files read, " +
+                           format_bytes(event.value("bytes_read", 0ULL));
   if (tty) {
     std::cerr << "\r" << line << "\033[K" << std::flush;
   } else {

@@ -65,14 +65,10 @@ int main(int argc, char** argv) {
   (void)nb::setup_logging("warning");
 
   static const std::map<std::string, int (*)(const nb::ctl::Invocation&)> commands = {
-      {"snapshots", nb::ctl::snapshots},
-      {"ls", nb::ctl::ls},
-      {"restore", nb::ctl::restore},
-      {"verify", nb::ctl::verify},
-      {"status", nb::ctl::status},
-      {"run", nb::ctl::run},
-      {"diff", nb::ctl::diff},
-      {"reload", nb::ctl::reload},
+      {"snapshots", nb::ctl::snapshots}, {"ls", nb::ctl::ls},
+      {"restore", nb::ctl::restore},     {"verify", nb::ctl::verify},
+      {"status", nb::ctl::status},       {"run", nb::ctl::run},
+      {"diff", nb::ctl::diff},           {"reload", nb::ctl::reload},
       {"metrics", nb::ctl::metrics}};
   const auto it = commands.find(inv.command);
   if (it == commands.end()) {

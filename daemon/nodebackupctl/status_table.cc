@@ -1,7 +1,7 @@
 #include "nodebackupctl/status_table.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <vector>
 
 #include "util/error.h"
@@ -65,10 +65,11 @@ std::string status_table(const json& status) {
                     ran ? fmt::format("{}/{}", count(last, "changed") + count(last, "new"),
                                       count(last, "scanned"))
                         : "-",
-                    ran ? format_bytes(count(last, "bytes_stored")) : "-",
-                    text(node, "next_run"), alarm_names(node.value("alarms", json()))});
+                    ran ? format_bytes(count(last, "bytes_stored")) : "-", text(node, "next_run"),
+                    alarm_names(node.value("alarms", json()))});
     if (ran && last.value("result", "") == "failed") {
-      alarm_lines += fmt::format("{}: last run failed: {}\n", text(node, "id"), text(last, "error"));
+      alarm_lines +=
+          fmt::format("{}: last run failed: {}\n", text(node, "id"), text(last, "error"));
     }
     for (const auto& a : node.value("alarms", json::array())) {
       std::string examples;
@@ -105,13 +106,12 @@ std::string run_line(const std::string& node, const json& event) {
 
 std::string diff_text(const json& diff) {
   std::string out = fmt::format(
-      "{}: {} scanned, {} unchanged, {} to read ({}), {} deleted, {} errors\n",
-      text(diff, "node"), count(diff, "scanned"), count(diff, "unchanged"),
-      count(diff, "to_read"), format_bytes(count(diff, "bytes_to_read")),
-      count(diff, "deleted"), count(diff, "errors"));
+      "{}: {} scanned, {} unchanged, {} to read ({}), {} deleted, {} errors\n", text(diff, "node"),
+      count(diff, "scanned"), count(diff, "unchanged"), count(diff, "to_read"),
+      format_bytes(count(diff, "bytes_to_read")), count(diff, "deleted"), count(diff, "errors"));
   for (const auto& f : diff.value("files", json::array())) {
-    out += fmt::format("  {:<14} {:>10}  {}\n", text(f, "reason"),
-                       format_bytes(count(f, "size")), text(f, "path"));
+    out += fmt::format("  {:<14} {:>10}  {}\n", text(f, "reason"), format_bytes(count(f, "size")),
+                       text(f, "path"));
   }
   if (diff.value("files_truncated", false)) out += "  (more files not listed)\n";
   return out;

@@ -32,6 +32,7 @@ nlohmann::json node_json(const NodeSlot& slot) {
                       {"next_run", time_or_null(slot.next_run_ns)},
                       {"interval_s", slot.config.interval.count()},
                       {"consecutive_failures", slot.consecutive_failures},
+                      {"runs", {{"ok", slot.runs_ok}, {"failed", slot.runs_failed}}},
                       {"last_success", time_or_null(slot.last_success_ns)},
                       {"alarms", alarms_json(slot)},
                       {"last_run", slot.last_run ? run_json(*slot.last_run) : nlohmann::json()}};

@@ -288,7 +288,7 @@ JobResult BackupJob::run(fs::NodeFs& fs, store::HashStore& store, repo::Reposito
   } else if (result.ok) {
     spdlog::info("{}", summary_line(node_, result));
   } else if (result.interrupted) {
-    spdlog::warn("{} backup interrupted at a checkpoint: {}", node_, summary_line(node_, result));
+    spdlog::warn("{} backup interrupted at a checkpoint: {}", node_, summary_counts(result));
   } else {
     spdlog::error("{} backup failed: {}", node_, result.error->message());
   }
@@ -296,12 +296,16 @@ JobResult BackupJob::run(fs::NodeFs& fs, store::HashStore& store, repo::Reposito
 }
 
 std::string summary_line(const std::string& node, const JobResult& r) {
+  return node + " backup complete: " + summary_counts(r);
+}
+
+std::string summary_counts(const JobResult& r) {
   const auto& c = r.counts;
   const double secs = static_cast<double>(r.finished_ns - r.started_ns) / 1e9;
   return fmt::format(
-      "{} backup complete: {} scanned, {} unchanged, {} touched, {} changed, {} new, "
+      "{} scanned, {} unchanged, {} touched, {} changed, {} new, "
       "{} deleted, {} skipped, {} errors, {} read, {} stored in {:.2f}s (snapshot {})",
-      node, c.scanned, c.unchanged, c.touched, c.changed, c.added, c.deleted, c.skipped, c.errors,
+      c.scanned, c.unchanged, c.touched, c.changed, c.added, c.deleted, c.skipped, c.errors,
       format_bytes(c.bytes_read), format_bytes(c.bytes_stored), secs, r.snapshot_id);
 }
 

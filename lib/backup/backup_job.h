@@ -83,5 +83,7 @@ class BackupJob {
 
 // "01_node backup complete: 10 scanned, 9 unchanged, ..." — the one summary line of a run.
 std::string summary_line(const std::string& node, const JobResult& result);
+// The counts part of it: "10 scanned, 9 unchanged, ...".
+std::string summary_counts(const JobResult& result);
 
 }  // namespace nb::backup

@@ -1,0 +1,47 @@
+// A nodebackupd under test: a temporary state directory, repository, control socket and
+// source tree, a NOTIFY_SOCKET the test reads, and the daemon as a real process.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/daemon_process.h"
+#include "support/notify_socket.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace nb::test {
+
+struct DaemonFixture {
+  TempDir dir;
+  std::string config = dir / "config.json";
+  std::string socket = dir / "control.sock";
+  std::string src = dir / "src";
+  std::string state = dir / "state";
+  NotifySocket notify;
+  std::unique_ptr<DaemonProcess> daemon;
+
+  DaemonFixture();
+
+  // A local node's JSON object.
+  static std::string local_node(const std::string& id, const std::string& path,
+                                const std::string& interval = "1s");
+  // Writes the config: `nodes` is the text inside the nodes array, `extra` more top-level
+  // members ("\"metrics_textfile\": …,").
+  void write_config(const std::string& nodes, const std::string& extra = "");
+
+  DaemonProcess& start(std::vector<std::string> env = {}, std::vector<std::string> prefix = {});
+  // Starts the daemon and waits for READY=1.
+  DaemonProcess& start_ready();
+
+  ProcessResult ctl(std::vector<std::string> args);
+  nlohmann::json snapshots(const std::string& node);
+};
+
+// The node's last run counts, once it has run at least `runs` times successfully.
+nlohmann::json wait_for_runs(DaemonProcess& daemon, const std::string& node, uint64_t runs);
+
+}  // namespace nb::test
