@@ -169,3 +169,35 @@ TEST_CASE("daemon: a second daemon on the same state_dir refuses to start", "[da
   CHECK_THAT(second.log(), Catch::Contains("lock"));
   CHECK(d.request({{"command", "status"}})["ok"] == true);
 }
+
+TEST_CASE("daemon: an unreachable node fails and retries while the others run, one worker each "
+          "in turn",
+          "[daemon]") {
+  DaemonFixture f;
+  // Nothing listens on port 1 of 127.0.0.1: the connection is refused at once.
+  const std::string down =
+      "{\"id\": \"down\", \"type\": \"ssh\", \"host\": \"127.0.0.1\", \"port\": 1, \"user\": "
+      "\"nbtest\", \"identity_file\": \"" + f.dir / "no_key" + "\", \"interval\": \"1s\", "
+      "\"jitter\": \"0s\"}";
+  f.write_config(down + "," + DaemonFixture::local_node("a", f.src, "1s") + "," +
+                     DaemonFixture::local_node("b", f.src + "/sub", "1s"),
+                 "\"max_concurrent_jobs\": 1,");
+  auto& d = f.start_ready();
+  // With one worker, every node still gets its turn: the queue is first come, first served.
+  const auto status = d.wait_status([](const json& s) {
+    const auto failing = DaemonProcess::node(s, "down");
+    return failing["consecutive_failures"].get<int>() >= 2 &&
+           DaemonProcess::node(s, "a")["runs"]["ok"].get<int>() >= 2 &&
+           DaemonProcess::node(s, "b")["runs"]["ok"].get<int>() >= 2;
+  });
+  const auto failing = DaemonProcess::node(status, "down");
+  CHECK(failing["last_run"]["result"] == "failed");
+  CHECK_THAT(failing["last_run"]["error"].get<std::string>(), Catch::Contains("127.0.0.1"));
+  CHECK(failing["last_success"].is_null());
+  CHECK(DaemonProcess::node(status, "a")["consecutive_failures"] == 0);
+  CHECK_THAT(d.log(), Catch::Contains("down backup failed"));
+  const auto metrics = d.request({{"command", "metrics"}})["metrics"].get<std::string>();
+  CHECK_THAT(metrics, Catch::Contains("nodebackup_consecutive_failures{node=\"down\"}"));
+  d.signal(SIGTERM);
+  CHECK(d.wait_exit() == 0);
+}
