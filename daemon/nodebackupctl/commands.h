@@ -12,8 +12,11 @@ struct Invocation {
   std::string command;
   std::vector<std::string> args;
   std::string target;
+  std::string node;  // prune --node
   bool json = false;
-  bool fast = false;
+  bool fast = false;       // verify: references only
+  bool read_data = false;  // verify: re-hash every object (the default, said explicitly)
+  bool dry_run = false;    // prune
 };
 
 // Commands that work on the repository directly, with or without a daemon.
@@ -21,5 +24,6 @@ int snapshots(const Invocation& inv);
 int ls(const Invocation& inv);
 int restore(const Invocation& inv);
 int verify(const Invocation& inv);
+int prune(const Invocation& inv);
 
 }  // namespace nb::ctl

@@ -18,8 +18,11 @@ const char* const kUsage =
     "  ls NODE SNAPSHOT|latest [PATH]    list what a snapshot holds\n"
     "  restore NODE SNAPSHOT|latest [PATH...] --target DIR\n"
     "                                    restore to DIR/<absolute path on the node>\n"
-    "  verify [--fast]                   re-hash every object and check every reference\n"
-    "                                    (--fast: references only)\n";
+    "  verify [--read-data|--fast]       re-hash every object and check every reference\n"
+    "                                    (--fast: references only)\n"
+    "  prune [--node ID] [--dry-run] [--json]\n"
+    "                                    drop the snapshots the retention policy lets go,\n"
+    "                                    then the objects no snapshot references\n";
 
 }  // namespace
 
@@ -32,7 +35,10 @@ int main(int argc, char** argv) {
       "socket,s", po::value(&inv.socket)->value_name("PATH"), "the daemon's control socket")(
       "json", po::bool_switch(&inv.json), "machine-readable output")(
       "target", po::value(&inv.target)->value_name("DIR"), "restore: where to restore to")(
-      "fast", po::bool_switch(&inv.fast), "verify: check references only");
+      "fast", po::bool_switch(&inv.fast), "verify: check references only")(
+      "read-data", po::bool_switch(&inv.read_data), "verify: re-hash every object (default)")(
+      "node", po::value(&inv.node)->value_name("ID"), "prune: only this node's snapshots")(
+      "dry-run", po::bool_switch(&inv.dry_run), "prune: show what would go, delete nothing");
   po::options_description hidden;
   hidden.add_options()("words", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -60,7 +66,8 @@ int main(int argc, char** argv) {
       {"snapshots", nb::ctl::snapshots},
       {"ls", nb::ctl::ls},
       {"restore", nb::ctl::restore},
-      {"verify", nb::ctl::verify}};
+      {"verify", nb::ctl::verify},
+      {"prune", nb::ctl::prune}};
   const auto it = commands.find(inv.command);
   if (it == commands.end()) {
     std::cerr << "nodebackupctl: unknown command \"" << inv.command << "\"\n" << kUsage;
