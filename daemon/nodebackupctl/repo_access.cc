@@ -32,4 +32,10 @@ std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code,
   return std::move(*repo);
 }
 
+std::optional<repo::RepoLock> read_lock(repo::Repository& repo) {
+  auto lock = repo.lock(/*exclusive=*/false);
+  if (lock) return std::move(*lock);
+  return std::nullopt;
+}
+
 }  // namespace nb::ctl

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config.h"
@@ -19,5 +20,10 @@ int failure(const Error& error);
 // Loads the config and opens the repository it names; on failure prints why and sets `code`.
 std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code,
                                             config::Config* loaded = nullptr);
+
+// The repository lock, shared, for commands that read many objects (verify, restore): a prune
+// then waits for them instead of deleting what they are about to read. A repository this user
+// cannot lock (a read-only copy) is read without it.
+std::optional<repo::RepoLock> read_lock(repo::Repository& repo);
 
 }  // namespace nb::ctl

@@ -87,6 +87,7 @@ int restore(const Invocation& inv) {
   int code = kExitOk;
   auto repo = open_repo(inv, code);
   if (!repo) return code;
+  const auto lock = read_lock(*repo);
   auto record = repo->find_snapshot(inv.args[0], inv.args[1]);
   if (!record) return failure(record.error());
   const std::vector<std::string> paths(inv.args.begin() + 2, inv.args.end());
@@ -111,6 +112,7 @@ int verify(const Invocation& inv) {
   int code = kExitOk;
   auto repo = open_repo(inv, code);
   if (!repo) return code;
+  const auto lock = read_lock(*repo);
   auto report = repo::verify(*repo, {.read_data = !inv.fast});
   if (!report) return failure(report.error());
   for (const auto& p : report->problems) std::cerr << "nodebackupctl: verify: " << p << "\n";

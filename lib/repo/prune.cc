@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "repo/reachable.h"
 
@@ -39,10 +40,11 @@ Plan decide(std::vector<SnapshotRecord> all, const RetentionPolicies& policies,
   Plan plan;
   for (auto& [node, records] : by_node) {
     const auto policy = policies.find(node);
-    const auto verdicts =
-        !options.node.empty() && options.node != node ? keep_all(records.size(), "other node")
-        : policy == policies.end() ? keep_all(records.size(), "node not in the configuration")
-                                   : apply_retention(records, policy->second);
+    const auto verdicts = !options.node.empty() && options.node != node
+                              ? keep_all(records.size(), "not the node pruned")
+                          : policy == policies.end()
+                              ? keep_all(records.size(), "node not in the configuration")
+                              : apply_retention(records, policy->second);
     NodePrune& report = plan.nodes.emplace_back(NodePrune{node, {}});
     for (size_t i = 0; i < records.size(); ++i) {
       report.snapshots.push_back({records[i].id, records[i].finished_ns, records[i].partial,
@@ -131,6 +133,7 @@ Result<PruneReport> prune(Repository& repo, const RetentionPolicies& policies,
     return std::unexpected(r.error());
   }
   if (auto r = sweep_temps(repo, options.dry_run, report); !r) return std::unexpected(r.error());
+  if (!options.dry_run) spdlog::info("{}", prune_summary(report));
   return report;
 }
 

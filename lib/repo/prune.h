@@ -10,7 +10,7 @@
 // points at content prune dropped.
 //
 // A daemon calls prune() from a worker thread; it blocks on the lock until running backups
-// finish unless `wait_for_lock` is false.
+// finish unless `wait_for_lock` is false. A real (not dry) run logs prune_summary() at info.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,9 @@ struct SnapshotFate {
   int64_t finished_ns = 0;
   bool partial = false;
   bool keep = false;
-  std::vector<std::string> reasons;  // see RetentionVerdict
+  // As RetentionVerdict's, or "node not in the configuration" / "not the node pruned" for a
+  // node whose snapshots are all kept because prune does not apply a policy to it.
+  std::vector<std::string> reasons;
 };
 
 struct NodePrune {
