@@ -42,7 +42,9 @@ struct RetentionVerdict {
 };
 
 // One verdict per record of `snapshots` (one node's, in any order), in the same order.
-// Records are ordered by (finished_ns, id), as Repository::snapshots() orders them.
+// Records are ordered by (finished_ns, id), as Repository::snapshots() orders them and "latest"
+// is chosen, and fall into periods by finished_ns: the moment the snapshot's state was taken
+// whole (restic uses the start; for runs of minutes the difference is a rare edge of a period).
 std::vector<RetentionVerdict> apply_retention(const std::vector<SnapshotRecord>& snapshots,
                                               const RetentionPolicy& policy);
 
