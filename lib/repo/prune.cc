@@ -32,6 +32,18 @@ std::vector<RetentionVerdict> keep_all(size_t n, const char* why) {
   return std::vector<RetentionVerdict>(n, RetentionVerdict{true, {why}});
 }
 
+std::vector<RetentionVerdict> verdicts_for(const std::string& node,
+                                           const std::vector<SnapshotRecord>& records,
+                                           const RetentionPolicies& policies,
+                                           const PruneOptions& options) {
+  if (!options.node.empty() && options.node != node) {
+    return keep_all(records.size(), "not the node pruned");
+  }
+  const auto policy = policies.find(node);
+  if (policy == policies.end()) return keep_all(records.size(), "node not in the configuration");
+  return apply_retention(records, policy->second);
+}
+
 // `all` is oldest first (Repository::snapshots()); each node's records stay in that order.
 Plan decide(std::vector<SnapshotRecord> all, const RetentionPolicies& policies,
             const PruneOptions& options) {
@@ -39,12 +51,7 @@ Plan decide(std::vector<SnapshotRecord> all, const RetentionPolicies& policies,
   for (auto& record : all) by_node[record.node].push_back(std::move(record));
   Plan plan;
   for (auto& [node, records] : by_node) {
-    const auto policy = policies.find(node);
-    const auto verdicts = !options.node.empty() && options.node != node
-                              ? keep_all(records.size(), "not the node pruned")
-                          : policy == policies.end()
-                              ? keep_all(records.size(), "node not in the configuration")
-                              : apply_retention(records, policy->second);
+    const auto verdicts = verdicts_for(node, records, policies, options);
     NodePrune& report = plan.nodes.emplace_back(NodePrune{node, {}});
     for (size_t i = 0; i < records.size(); ++i) {
       report.snapshots.push_back({records[i].id, records[i].finished_ns, records[i].partial,
