@@ -12,9 +12,12 @@ struct Invocation {
   std::string command;
   std::vector<std::string> args;
   std::string target;
+  std::string node;  // prune --node
   bool json = false;
-  bool fast = false;
-  bool wait = false;
+  bool fast = false;       // verify: references only
+  bool read_data = false;  // verify: re-hash every object (the default, said explicitly)
+  bool dry_run = false;    // prune
+  bool wait = false;        // run: until it ends
 };
 
 // Commands that work on the repository directly, with or without a daemon.
@@ -22,6 +25,7 @@ int snapshots(const Invocation& inv);
 int ls(const Invocation& inv);
 int restore(const Invocation& inv);
 int verify(const Invocation& inv);
+int prune(const Invocation& inv);
 
 // Commands that talk to the running daemon (-s SOCKET, else the config's control_socket).
 // Exit 3 when it cannot be reached.

@@ -25,8 +25,11 @@ const char* const kUsage =
     "  ls NODE SNAPSHOT|latest [PATH]    list what a snapshot holds\n"
     "  restore NODE SNAPSHOT|latest [PATH...] --target DIR\n"
     "                                    restore to DIR/<absolute path on the node>\n"
-    "  verify [--fast]                   re-hash every object and check every reference\n"
-    "                                    (--fast: references only)\n";
+    "  verify [--read-data|--fast]       re-hash every object and check every reference\n"
+    "                                    (--fast: references only)\n"
+    "  prune [--node ID] [--dry-run] [--json]\n"
+    "                                    drop the snapshots the retention policy lets go,\n"
+    "                                    then the objects no snapshot references\n";
 
 }  // namespace
 
@@ -40,6 +43,10 @@ int main(int argc, char** argv) {
       "json", po::bool_switch(&inv.json), "machine-readable output")(
       "target", po::value(&inv.target)->value_name("DIR"), "restore: where to restore to")(
       "fast", po::bool_switch(&inv.fast), "verify: check references only")(
+      "read-data", po::bool_switch(&inv.read_data), "verify: re-hash every object (default)")(
+      "node", po::value(&inv.node)->value_name("ID"), "prune: only this node's snapshots")(
+      "dry-run", po::bool_switch(&inv.dry_run), "prune: show what would go, delete nothing")(
+
       "wait", po::bool_switch(&inv.wait), "run: wait for the run to end, showing progress");
   po::options_description hidden;
   hidden.add_options()("words", po::value<std::vector<std::string>>());
@@ -67,9 +74,9 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(const nb::ctl::Invocation&)> commands = {
       {"snapshots", nb::ctl::snapshots}, {"ls", nb::ctl::ls},
       {"restore", nb::ctl::restore},     {"verify", nb::ctl::verify},
-      {"status", nb::ctl::status},       {"run", nb::ctl::run},
-      {"diff", nb::ctl::diff},           {"reload", nb::ctl::reload},
-      {"metrics", nb::ctl::metrics}};
+      {"prune", nb::ctl::prune},         {"status", nb::ctl::status},
+      {"run", nb::ctl::run},             {"diff", nb::ctl::diff},
+      {"reload", nb::ctl::reload},       {"metrics", nb::ctl::metrics}};
   const auto it = commands.find(inv.command);
   if (it == commands.end()) {
     std::cerr << "nodebackupctl: unknown command \"" << inv.command << "\"\n" << kUsage;

@@ -7,8 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/exit_codes.h"
-#include "config/config.h"
-#include "nodebackupctl/commands.h"
+#include "nodebackupctl/repo_access.h"
 #include "repo/browse.h"
 #include "repo/repository.h"
 #include "repo/restore.h"
@@ -19,31 +18,6 @@
 namespace nb::ctl {
 
 namespace {
-
-int usage(const std::string& text) {
-  std::cerr << "nodebackupctl: usage: nodebackupctl " << text << "\n";
-  return kExitUsage;
-}
-
-int failure(const Error& error) {
-  std::cerr << "nodebackupctl: " << error.message() << "\n";
-  return error.op() == "config" || error.op() == "read config" ? kExitConfig : kExitFailure;
-}
-
-// Opens the repository the config names; on failure prints why and sets `code`.
-std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code) {
-  auto config = config::load_config(inv.config);
-  if (!config) {
-    code = failure(config.error());
-    return nullptr;
-  }
-  auto repo = repo::Repository::open(config->repository, /*create=*/false);
-  if (!repo) {
-    code = failure(repo.error());
-    return nullptr;
-  }
-  return std::move(*repo);
-}
 
 std::string mode_string(const repo::TreeEntry& e) {
   std::string s = e.type == fs::FileType::directory ? "d"
@@ -113,6 +87,7 @@ int restore(const Invocation& inv) {
   int code = kExitOk;
   auto repo = open_repo(inv, code);
   if (!repo) return code;
+  const auto lock = read_lock(*repo);
   auto record = repo->find_snapshot(inv.args[0], inv.args[1]);
   if (!record) return failure(record.error());
   const std::vector<std::string> paths(inv.args.begin() + 2, inv.args.end());
@@ -133,10 +108,11 @@ int restore(const Invocation& inv) {
 }
 
 int verify(const Invocation& inv) {
-  if (!inv.args.empty()) return usage("verify [--fast]");
+  if (!inv.args.empty() || (inv.fast && inv.read_data)) return usage("verify [--read-data|--fast]");
   int code = kExitOk;
   auto repo = open_repo(inv, code);
   if (!repo) return code;
+  const auto lock = read_lock(*repo);
   auto report = repo::verify(*repo, {.read_data = !inv.fast});
   if (!report) return failure(report.error());
   for (const auto& p : report->problems) std::cerr << "nodebackupctl: verify: " << p << "\n";

@@ -8,6 +8,7 @@
 
 #include "common/exit_codes.h"
 #include "common/state_lock.h"
+#include "repo/prune.h"
 #include "util/clock.h"
 
 namespace nb::daemon {
@@ -148,6 +149,30 @@ void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
   arm_store_snapshot();
   write_metrics_file();
   update_status();
+  maybe_prune();
+}
+
+// With "prune_interval" set, the repository is pruned after a backup, at most that often, at a
+// moment no other backup runs: prune takes the repository lock exclusively, and queued backups
+// wait for it rather than the other way round.
+void Daemon::maybe_prune() {
+  if (!config_.prune_interval || pruning_ || stopping_ || scheduler_->running() > 0) return;
+  const int64_t due =
+      last_prune_ns_ + std::chrono::nanoseconds(*config_.prune_interval).count();
+  if (last_prune_ns_ != 0 && now_ns() < due) return;
+  pruning_ = true;
+  asio::post(aux_, [this, policies = repo::retention_policies(config_)] {
+    auto report = repo::prune(*repo_, policies, {});  // logs its summary
+    asio::post(io_, [this, ok = report.has_value(),
+                     error = report ? std::string() : report.error().message()] {
+      pruning_ = false;
+      if (ok) {
+        last_prune_ns_ = now_ns();
+      } else {
+        spdlog::error("scheduled prune failed, retried after the next backup: {}", error);
+      }
+    });
+  });
 }
 
 void Daemon::report_alarms(const NodeSlot& slot) {

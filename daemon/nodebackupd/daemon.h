@@ -44,6 +44,7 @@ class Daemon {
   void begin_stop(const char* why);
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
   void arm_store_snapshot();
+  void maybe_prune();
   void write_metrics_file();
   void pet_watchdog();
   void report_alarms(const NodeSlot& slot);
@@ -78,6 +79,8 @@ class Daemon {
   bool stopping_ = false;
   bool store_snapshot_armed_ = false;
   bool store_dirty_since_save_ = false;
+  bool pruning_ = false;
+  int64_t last_prune_ns_ = 0;  // 0: not since start, so the first backup is followed by one
 };
 
 // Newest complete snapshot's finish time per node, so a restarted daemon knows which nodes

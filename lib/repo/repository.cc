@@ -1,6 +1,5 @@
 #include "repo/repository.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -22,22 +21,6 @@ std::string hex_byte(unsigned i) {
   return buf;
 }
 
-// Names in a directory, without "." and "..". A missing directory is empty.
-Result<std::vector<std::string>> names_in(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return names;
-    return errno_error("list directory", dir, errno);
-  }
-  while (dirent* e = ::readdir(d)) {
-    const std::string_view name = e->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(d);
-  return names;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Repository>> Repository::open(const std::string& root, bool create) {
@@ -53,7 +36,7 @@ Result<std::unique_ptr<Repository>> Repository::open(const std::string& root, bo
     return fail("open repository", root, marker.error().code(),
                 "not a nodebackup repository (no readable config)");
   }
-  auto existing = names_in(root);
+  auto existing = list_directory(root);
   if (!existing) return std::unexpected(existing.error());
   if (!existing->empty()) {
     return fail("create repository", root, 0, "directory is not empty and not a repository");
@@ -75,14 +58,39 @@ Result<> Repository::create_layout() const {
   return write_file_durably(root_ + "/config", kFormat, 0600);
 }
 
-Result<RepoLock> Repository::lock(bool exclusive) {
+Result<RepoLock> Repository::lock(bool exclusive, bool wait) {
   const std::string path = root_ + "/lock";
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) return errno_error("open lock", path, errno);
-  while (::flock(fd.get(), exclusive ? LOCK_EX : LOCK_SH) != 0) {
+  const int operation = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+  while (::flock(fd.get(), operation) != 0) {
+    if (errno == EWOULDBLOCK && !wait) {
+      return fail("lock", path, EWOULDBLOCK,
+                  exclusive ? "a backup is using the repository" : "a prune is running",
+                  /*transient=*/true);
+    }
     if (errno != EINTR) return errno_error("lock", path, errno);
   }
+  forget_index_if_pruned();
   return RepoLock(std::move(fd));
+}
+
+void Repository::forget_index_if_pruned() {
+  // Read under the lock just taken: a prune that deleted objects changed the generation
+  // before its first deletion and cannot be running now.
+  auto text = read_file(root_ + "/generation");
+  std::optional<std::string> generation;
+  if (text) {
+    generation = std::move(*text);
+  } else if (text.error().code() == ENOENT) {
+    generation = "";  // never pruned
+  }
+  std::lock_guard lock(generation_mutex_);
+  // Unreadable (unset): the index is not trusted, at the cost of reading it again.
+  if (generation && generation_ == generation) return;
+  // The first lock also lands here: an index read before any lock is not trusted either.
+  forget_index();
+  generation_ = std::move(generation);
 }
 
 std::string Repository::object_path(const Hash& hash) const {
@@ -97,7 +105,7 @@ Result<std::string> Repository::read_object(const Hash& hash) const {
 Result<std::vector<Hash>> Repository::list_objects() const {
   std::vector<Hash> out;
   for (unsigned i = 0; i < 256; ++i) {
-    auto names = names_in(root_ + "/objects/" + hex_byte(i));
+    auto names = list_directory(root_ + "/objects/" + hex_byte(i));
     if (!names) return std::unexpected(names.error());
     for (const auto& name : *names) {
       if (auto hash = Hash::from_hex(name)) out.push_back(*hash);
@@ -123,6 +131,19 @@ void Repository::prefetch_index() {
     std::lock_guard inner(index_mutex_);
     if (!index_loaded_) (void)load_index();
   });
+}
+
+void Repository::forget_index() {
+  std::future<void> in_flight;
+  {
+    std::lock_guard lock(index_mutex_);
+    in_flight = std::move(index_prefetch_);
+  }
+  // A prefetch still listing the directories could record objects a prune just deleted.
+  if (in_flight.valid()) in_flight.wait();
+  std::lock_guard lock(index_mutex_);
+  index_.clear();
+  index_loaded_ = false;
 }
 
 bool Repository::has_object(const Hash& hash) {
@@ -152,17 +173,24 @@ Result<> Repository::write_snapshot(const SnapshotRecord& record) {
   return write_file_durably(dir + "/" + record.id + ".json", encode_snapshot(record), 0600);
 }
 
-Result<> Repository::remove_snapshot(const std::string& node, const std::string& id) {
-  const std::string dir = root_ + "/snapshots/" + node;
-  const std::string path = dir + "/" + id + ".json";
+std::string Repository::snapshot_path(const std::string& node, const std::string& id) const {
+  return root_ + "/snapshots/" + node + "/" + id + ".json";
+}
+
+Result<uint64_t> Repository::remove_snapshot(const std::string& node, const std::string& id) {
+  const std::string path = snapshot_path(node, id);
+  const std::string dir = parent_path(path);
+  struct ::stat st;
+  const uint64_t size = ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   if (::unlink(path.c_str()) != 0) return errno_error("remove snapshot", path, errno);
-  return fsync_dir(dir);
+  if (auto r = fsync_dir(dir); !r) return std::unexpected(r.error());
+  return size;
 }
 
 Result<std::vector<SnapshotRecord>> Repository::snapshots(const std::string& node) const {
   std::vector<std::string> nodes;
   if (node.empty()) {
-    auto all = names_in(root_ + "/snapshots");
+    auto all = list_directory(root_ + "/snapshots");
     if (!all) return std::unexpected(all.error());
     nodes = std::move(*all);
   } else {
@@ -171,7 +199,7 @@ Result<std::vector<SnapshotRecord>> Repository::snapshots(const std::string& nod
   std::vector<SnapshotRecord> out;
   for (const auto& n : nodes) {
     const std::string dir = root_ + "/snapshots/" + n;
-    auto files = names_in(dir);
+    auto files = list_directory(dir);
     if (!files) return std::unexpected(files.error());
     for (const auto& file : *files) {
       if (!file.ends_with(".json")) continue;  // temp files of an interrupted write

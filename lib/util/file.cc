@@ -1,5 +1,6 @@
 #include "util/file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +64,21 @@ Result<> fsync_dir(const std::string& dir) {
   if (!fd.valid()) return errno_error("open directory", dir, errno);
   if (::fsync(fd.get()) != 0) return errno_error("fsync directory", dir, errno);
   return {};
+}
+
+Result<std::vector<std::string>> list_directory(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return names;
+    return errno_error("list directory", dir, errno);
+  }
+  while (dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  return names;
 }
 
 Result<> write_file_durably(const std::string& path, std::string_view data, mode_t mode) {

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/error.h"
 
@@ -45,6 +46,10 @@ Result<std::string> read_file(const std::string& path);
 Result<> write_file_durably(const std::string& path, std::string_view data, mode_t mode = 0600);
 
 Result<> fsync_dir(const std::string& dir);
+
+// Names in a directory, without "." and "..", in no particular order. A missing directory is
+// empty.
+Result<std::vector<std::string>> list_directory(const std::string& dir);
 
 // mkdir -p; directories it creates get `mode`.
 Result<> make_dirs(const std::string& path, mode_t mode = 0700);

@@ -1,0 +1,64 @@
+#include "support/snapshot_history.h"
+
+#include <catch2/catch.hpp>
+
+#include "repo/browse.h"
+#include "repo/restore.h"
+
+namespace nb::test {
+
+std::string SnapshotHistory::backup() {
+  const auto result = fx_.run();
+  REQUIRE(result.ok);
+  remember(result.snapshot_id);
+  return result.snapshot_id;
+}
+
+void SnapshotHistory::remember(const std::string& id) {
+  expected_[id] = describe_tree(fx_.src);
+}
+
+int SnapshotHistory::check_restores() const {
+  auto snapshots = fx_.repo->snapshots("01_node");
+  REQUIRE(snapshots);
+  int checked = 0;
+  for (const auto& record : *snapshots) {
+    INFO("snapshot " << record.id);
+    const auto expected = expected_.find(record.id);
+    REQUIRE(expected != expected_.end());
+    TempDir target;
+    auto report = repo::restore(*fx_.repo, record, {}, target.path(), {});
+    REQUIRE(report);
+    CHECK(report->errors.empty());
+    CHECK(describe_tree(target.path() + fx_.src) == expected->second);
+    ++checked;
+  }
+  return checked;
+}
+
+std::set<Hash> referenced(const repo::Repository& repo,
+                          const std::vector<repo::SnapshotRecord>& snapshots) {
+  std::set<Hash> out;
+  for (const auto& record : snapshots) {
+    for (const auto& root : record.roots) {
+      auto walked = repo::walk_entry(repo, root.path, root.entry,
+                                     [&](const std::string&, const repo::TreeEntry& e) {
+                                       if (e.object) out.insert(*e.object);
+                                     });
+      REQUIRE(walked);
+    }
+  }
+  return out;
+}
+
+std::set<Hash> objects_on_disk(const repo::Repository& repo) {
+  auto list = repo.list_objects();
+  REQUIRE(list);
+  return {list->begin(), list->end()};
+}
+
+repo::RetentionPolicies keep_last(int n, const std::string& node) {
+  return {{node, repo::RetentionPolicy{.last = n, .daily = 0, .weekly = 0}}};
+}
+
+}  // namespace nb::test
