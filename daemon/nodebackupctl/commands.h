@@ -17,7 +17,7 @@ struct Invocation {
   bool fast = false;       // verify: references only
   bool read_data = false;  // verify: re-hash every object (the default, said explicitly)
   bool dry_run = false;    // prune
-  bool wait = false;        // run: until it ends
+  bool wait = false;       // run: until it ends
 };
 
 // Commands that work on the repository directly, with or without a daemon.

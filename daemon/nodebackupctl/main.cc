@@ -72,11 +72,16 @@ int main(int argc, char** argv) {
   (void)nb::setup_logging("warning");
 
   static const std::map<std::string, int (*)(const nb::ctl::Invocation&)> commands = {
-      {"snapshots", nb::ctl::snapshots}, {"ls", nb::ctl::ls},
-      {"restore", nb::ctl::restore},     {"verify", nb::ctl::verify},
-      {"prune", nb::ctl::prune},         {"status", nb::ctl::status},
-      {"run", nb::ctl::run},             {"diff", nb::ctl::diff},
-      {"reload", nb::ctl::reload},       {"metrics", nb::ctl::metrics}};
+      {"snapshots", nb::ctl::snapshots},
+      {"ls", nb::ctl::ls},
+      {"restore", nb::ctl::restore},
+      {"verify", nb::ctl::verify},
+      {"prune", nb::ctl::prune},
+      {"status", nb::ctl::status},
+      {"run", nb::ctl::run},
+      {"diff", nb::ctl::diff},
+      {"reload", nb::ctl::reload},
+      {"metrics", nb::ctl::metrics}};
   const auto it = commands.find(inv.command);
   if (it == commands.end()) {
     std::cerr << "nodebackupctl: unknown command \"" << inv.command << "\"\n" << kUsage;

@@ -157,8 +157,7 @@ void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
 // wait for it rather than the other way round.
 void Daemon::maybe_prune() {
   if (!config_.prune_interval || pruning_ || stopping_ || scheduler_->running() > 0) return;
-  const int64_t due =
-      last_prune_ns_ + std::chrono::nanoseconds(*config_.prune_interval).count();
+  const int64_t due = last_prune_ns_ + std::chrono::nanoseconds(*config_.prune_interval).count();
   if (last_prune_ns_ != 0 && now_ns() < due) return;
   pruning_ = true;
   asio::post(aux_, [this, policies = repo::retention_policies(config_)] {

@@ -31,7 +31,11 @@ DaemonProcess& DaemonFixture::start(std::vector<std::string> env, std::vector<st
 
 DaemonProcess& DaemonFixture::start_ready() {
   auto& d = start();
-  notify.wait_for("READY=1");
+  try {
+    notify.wait_for("READY=1", [&] { return d.running(); });
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string(e.what()) + "; the daemon's log:\n" + d.log());
+  }
   return d;
 }
 

@@ -170,14 +170,18 @@ TEST_CASE("daemon: a second daemon on the same state_dir refuses to start", "[da
   CHECK(d.request({{"command", "status"}})["ok"] == true);
 }
 
-TEST_CASE("daemon: an unreachable node fails and retries while the others run, one worker each "
-          "in turn",
-          "[daemon]") {
+TEST_CASE(
+    "daemon: an unreachable node fails and retries while the others run, one worker each "
+    "in turn",
+    "[daemon]") {
   DaemonFixture f;
   // Nothing listens on port 1 of 127.0.0.1: the connection is refused at once.
   const std::string down =
       "{\"id\": \"down\", \"type\": \"ssh\", \"host\": \"127.0.0.1\", \"port\": 1, \"user\": "
-      "\"nbtest\", \"identity_file\": \"" + f.dir / "no_key" + "\", \"interval\": \"1s\", "
+      "\"nbtest\", \"identity_file\": \"" +
+      f.dir / "no_key" +
+      "\", \"paths\": [\"/etc\"], "
+      "\"interval\": \"1s\", "
       "\"jitter\": \"0s\"}";
   f.write_config(down + "," + DaemonFixture::local_node("a", f.src, "1s") + "," +
                      DaemonFixture::local_node("b", f.src + "/sub", "1s"),
@@ -200,4 +204,21 @@ TEST_CASE("daemon: an unreachable node fails and retries while the others run, o
   CHECK_THAT(metrics, Catch::Contains("nodebackup_consecutive_failures{node=\"down\"}"));
   d.signal(SIGTERM);
   CHECK(d.wait_exit() == 0);
+}
+
+TEST_CASE("daemon: with prune_interval it prunes after backups, keeping what retain says",
+          "[daemon]") {
+  DaemonFixture f;
+  f.write_config("{\"id\": \"01_node\", \"type\": \"local\", \"paths\": [\"" + f.src +
+                     "\"], \"interval\": \"1s\", \"jitter\": \"0s\", \"retain\": {\"last\": 2, "
+                     "\"daily\": 0, \"weekly\": 0}}",
+                 "\"prune_interval\": \"1s\",");
+  auto& d = f.start_ready();
+  wait_for_runs(d, "01_node", 5);
+  d.wait_for_log("prune: removed");
+  d.signal(SIGTERM);
+  REQUIRE(d.wait_exit() == 0);
+  // Two kept by the last prune, and at most the one run that ended after it.
+  CHECK(f.snapshots("01_node").size() <= 3);
+  CHECK(f.ctl({"verify"}).exit_code == 0);
 }

@@ -86,6 +86,15 @@ void DaemonProcess::signal(int sig) {
   ::kill(pid_, sig);
 }
 
+bool DaemonProcess::running() {
+  int status = 0;
+  if (!exited_ && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+    exited_ = true;
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  return !exited_;
+}
+
 int DaemonProcess::wait_exit() {
   if (exited_) return exit_code_;
   int status = 0;
@@ -127,11 +136,7 @@ void DaemonProcess::poll_status(const std::function<bool(const nlohmann::json&)>
                                 nlohmann::json& status) {
   wait_until(
       [&] {
-        int wstatus = 0;
-        if (!exited_ && ::waitpid(pid_, &wstatus, WNOHANG) == pid_) {
-          exited_ = true;
-          throw std::runtime_error("nodebackupd exited while a test waited for it:\n" + log());
-        }
+        if (!running()) throw std::runtime_error("nodebackupd exited while a test waited for it");
         auto client = ControlClient::connect(launch_.socket);
         if (!client) return false;  // not listening yet
         if (!client->send({{"command", "status"}})) return false;

@@ -32,6 +32,7 @@ class DaemonProcess {
 
   pid_t pid() const { return pid_; }
   void signal(int sig);
+  bool running();
   // Waits for the process to end; its exit code, or -1 if a signal killed it.
   int wait_exit();
   std::string log() const;  // stderr so far

@@ -17,10 +17,7 @@ bool has_line(const std::string& message, const std::string& needle) {
   size_t start = 0;
   while (start <= message.size()) {
     const size_t end = std::min(message.find('\n', start), message.size());
-    if (message.compare(start, end - start, needle) == 0 ||
-        message.substr(start, end - start).starts_with(needle)) {
-      return true;
-    }
+    if (message.substr(start, end - start).starts_with(needle)) return true;
     start = end + 1;
   }
   return false;
@@ -48,13 +45,13 @@ bool NotifySocket::receive(int timeout_ms) {
   return true;
 }
 
-std::string NotifySocket::wait_for(const std::string& needle) {
+std::string NotifySocket::wait_for(const std::string& needle, const std::function<bool()>& alive) {
   const auto deadline = std::chrono::steady_clock::now() + kPatience;
   for (;;) {
     for (; consumed_ < messages_.size(); ++consumed_) {
       if (has_line(messages_[consumed_], needle)) return messages_[consumed_++];
     }
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (std::chrono::steady_clock::now() > deadline || (alive && !alive())) {
       throw std::runtime_error("no sd_notify message with " + needle);
     }
     receive(1000);

@@ -2,6 +2,7 @@
 // through NOTIFY_SOCKET, collecting every message it sends.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@ class NotifySocket {
 
   // Waits (up to a generous limit, failing the test if it never comes) for a message that
   // contains `needle` on a line of its own, after those already consumed; returns it.
-  std::string wait_for(const std::string& needle);
+  // `alive` is asked while waiting: a daemon that died will never send it.
+  std::string wait_for(const std::string& needle, const std::function<bool()>& alive = {});
   // Every message received so far (drains what is pending without waiting).
   const std::vector<std::string>& messages();
 
