@@ -3,7 +3,7 @@
 # config/demo.json — 01_node local, 02_node…04_node over SSH (a loopback sshd the demo starts
 # with throw-away keys) — twice (the second run reads and stores nothing on every node), then
 # after a change on a remote node (only that file is read and stored), then restores and
-# verifies.
+# verifies; last, runs the daemon and asks it for status, a run and a diff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -78,3 +78,19 @@ for n in 01_node 02_node 03_node 04_node; do
   echo "$n: $second"
   [[ "$second" == "0 0" ]]
 done
+
+say "the daemon: nodebackupd in the foreground (as systemd runs it), asked with nodebackupctl"
+"$nbd" -c "$config" 2> "$demo/daemon.log" &
+daemon_pid=$!
+trap 'kill $daemon_pid $sshd_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do "$ctl" -c "$config" status >/dev/null 2>&1 && break; sleep 0.1; done
+"$ctl" -c "$config" status
+say "nodebackupctl run 02_node --wait: nothing changed, nothing read"
+"$ctl" -c "$config" run 02_node --wait
+say "nodebackupctl diff 01_node, after a touch: what the next run would read, and why"
+touch "$node/etc/app/conf.d/2.conf"
+"$ctl" -c "$config" diff 01_node
+kill -TERM $daemon_pid
+wait $daemon_pid
+say "the daemon's log"
+cat "$demo/daemon.log"
