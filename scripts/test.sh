@@ -2,6 +2,7 @@
 # Installs the dependencies, builds, and runs every test through ctest.
 #   scripts/test.sh                          the normal build (build/)
 #   scripts/test.sh --sanitize address,undefined   the same tests under sanitizers
+#   scripts/test.sh --sanitize thread              ... and under ThreadSanitizer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,4 +14,5 @@ usermod -p '*' nbtest
 dir=$(scripts/build.sh "$@" | tail -n 1)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 ctest --test-dir "$dir" --output-on-failure -j2

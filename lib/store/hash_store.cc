@@ -46,9 +46,13 @@ LoadReport HashStore::read_snapshot(const std::string& state_dir) {
     attempt.warnings.insert(attempt.warnings.begin(), report.warnings.begin(),
                             report.warnings.end());
     attempt.source = candidate;
+    struct ::stat st;
+    const bool dated = ::stat(candidate.c_str(), &st) == 0;
     // Loaded from the fallback: the next snapshot must replace the broken current file.
     std::lock_guard lock(mutex_);
     dirty_ = candidate != current;
+    // The snapshot on disk is as old as its file, whoever wrote it.
+    if (dated) last_snapshot_ns_ = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
     return attempt;
   }
   std::lock_guard lock(mutex_);

@@ -46,7 +46,7 @@ struct StoreStats {
   size_t entries = 0;
   size_t untrusted = 0;
   bool dirty = false;
-  int64_t last_snapshot_ns = 0;  // 0: never written by this process
+  int64_t last_snapshot_ns = 0;  // of the snapshot on disk; 0: none
 };
 
 // What load() found, for the log: which file it used and what it could not use.
