@@ -10,9 +10,18 @@ build_packages=(cmake g++ make pkg-config python3
   prometheus)  # promtool: the tests check the metrics the daemon exports
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
+# Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's
+# Depends (dpkg-shlibdeps), lintian, systemd-analyze, and a Debian 12 root booted by nspawn.
+package_packages=(dpkg-dev lintian systemd systemd-container debootstrap)
 
 wanted=("${build_packages[@]}")
-if [[ "${1:-}" == "--bench" ]]; then wanted+=("${bench_packages[@]}"); fi
+for group in "$@"; do
+  case $group in
+    --bench) wanted+=("${bench_packages[@]}") ;;
+    --package) wanted+=("${package_packages[@]}") ;;
+    *) echo "usage: $0 [--bench] [--package]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${wanted[@]}"; do

@@ -22,9 +22,12 @@ Result<UniqueFd> lock_state_dir(const std::string& state_dir) {
                     ") is backing up from this state_dir; while the daemon runs, use "
                     "`nodebackupctl run NODE`");
   }
-  // The pid is only for that message; the lock itself is the flock.
+  // The pid is only for that message; the lock itself is the flock, so a failed write is
+  // harmless. (A (void) cast does not silence warn_unused_result, which _FORTIFY_SOURCE sets.)
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd.get(), 0) == 0) (void)::pwrite(fd.get(), pid.data(), pid.size(), 0);
+  if (::ftruncate(fd.get(), 0) == 0) {
+    [[maybe_unused]] const ssize_t written = ::pwrite(fd.get(), pid.data(), pid.size(), 0);
+  }
   return fd;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "nodebackupd/control_session.h"
@@ -88,8 +89,9 @@ void ControlServer::close() {
   for (auto* session : sessions) session->close();
 }
 
-bool ControlServer::peer_allowed(uid_t uid, gid_t gid) const {
-  return uid == 0 || uid == ::geteuid() || gid == socket_gid_;
+bool ControlServer::peer_allowed(uid_t uid, gid_t gid, const std::vector<gid_t>& groups) const {
+  return uid == 0 || uid == ::geteuid() || gid == socket_gid_ ||
+         std::find(groups.begin(), groups.end(), socket_gid_) != groups.end();
 }
 
 void ControlServer::accept() {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -51,7 +52,8 @@ class ControlServer {
   void close();
 
   // Internal, for sessions.
-  bool peer_allowed(uid_t uid, gid_t gid) const;
+  // Root, the daemon's own user, or a member (primary or supplementary) of the socket's group.
+  bool peer_allowed(uid_t uid, gid_t gid, const std::vector<gid_t>& groups) const;
   void handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
     handler_(request, std::move(reply));
   }

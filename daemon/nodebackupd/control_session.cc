@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
@@ -45,8 +47,9 @@ ControlSession::~ControlSession() {
 void ControlSession::start() {
   ::ucred cred{};
   ::socklen_t len = sizeof(cred);
-  if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-      !server_->peer_allowed(cred.uid, cred.gid)) {
+  const bool known =
+      ::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+  if (!known || !server_->peer_allowed(cred.uid, cred.gid, peer_groups())) {
     spdlog::warn(
         "control socket: refused a client with uid {} gid {} (not root, the daemon's "
         "user, or the socket's group)",
@@ -57,6 +60,22 @@ void ControlSession::start() {
     return;
   }
   read_request();
+}
+
+// The peer's supplementary groups as the kernel recorded them at connect (SO_PEERGROUPS), so
+// an admin whose secondary group is the socket's is let in without a user database lookup.
+std::vector<gid_t> ControlSession::peer_groups() {
+  std::vector<gid_t> groups(64);
+  for (;;) {
+    ::socklen_t len = static_cast<::socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) ==
+        0) {
+      groups.resize(len / sizeof(gid_t));
+      return groups;
+    }
+    if (errno != ERANGE || groups.size() >= 65536) return {};
+    groups.resize(len / sizeof(gid_t) + 1);
+  }
 }
 
 void ControlSession::close() {

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +26,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   void send(const nlohmann::json& reply, bool last);
 
  private:
+  std::vector<gid_t> peer_groups();
   void read_request();
   void on_line(const boost::system::error_code& ec, size_t bytes);
   void dispatch(const std::string& line);

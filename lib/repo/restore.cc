@@ -144,7 +144,12 @@ class Restorer {
     if (::symlinkat(e.target.c_str(), dirfd, temp.c_str()) != 0) {
       return errno_error("create symlink", shown, errno);
     }
-    if (options_.ownership) ::fchownat(dirfd, temp.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW);
+    if (options_.ownership &&
+        ::fchownat(dirfd, temp.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      const int error = errno;
+      ::unlinkat(dirfd, temp.c_str(), 0);
+      return errno_error("chown", shown, error);
+    }
     const timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
     ::utimensat(dirfd, temp.c_str(), times, AT_SYMLINK_NOFOLLOW);
     ++report_.symlinks;

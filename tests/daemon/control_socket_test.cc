@@ -129,7 +129,7 @@ TEST_CASE("control socket: 200 concurrent clients are each answered or refused, 
   CHECK(d.wait_exit() == 0);
 }
 
-TEST_CASE("control socket: a peer of another uid outside the group is refused",
+TEST_CASE("control socket: a peer of another uid outside the group is refused, a member is not",
           "[daemon][socket]") {
   DaemonFixture f;
   f.write_config(DaemonFixture::local_node("01_node", f.src, "1h"));
@@ -141,6 +141,11 @@ TEST_CASE("control socket: a peer of another uid outside the group is refused",
                               "--clear-groups", NB_CTL_BIN, "-s", f.socket, "status"});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("permission denied"));
+  // The same user with the socket's group (root's, here) as a supplementary group is let in.
+  const auto member = run_process({"/usr/bin/setpriv", "--reuid=nbtest", "--regid=nbtest",
+                                   "--groups=0", NB_CTL_BIN, "-s", f.socket, "status"});
+  CHECK(member.exit_code == 0);
+  CHECK_THAT(member.out, Catch::Contains("01_node"));
   CHECK(ask(f.socket, {{"command", "status"}})["ok"] == true);
 }
 
