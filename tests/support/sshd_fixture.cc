@@ -203,4 +203,12 @@ void SshServer::stop() {
   pid_ = -1;
 }
 
+void SshServer::pause_sessions() {
+  for (pid_t p : descendants(pid_)) ::kill(p, SIGSTOP);
+}
+
+void SshServer::resume_sessions() {
+  for (pid_t p : descendants(pid_)) ::kill(p, SIGCONT);
+}
+
 }  // namespace nb::test

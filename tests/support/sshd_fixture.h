@@ -23,6 +23,9 @@ class SshServer {
   std::string host_public_key() const;  // "ssh-ed25519 AAAA…"
   void stop();                          // kills sshd (to test a node that goes away)
   void start();                         // (re)starts it on the same port
+  // Freezes every open session (SIGSTOP), as a hung node would be: connected, never answering.
+  void pause_sessions();
+  void resume_sessions();
 
   static constexpr const char* kUser = "nbtest";
 
