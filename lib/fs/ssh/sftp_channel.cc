@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace nb::fs::ssh {
 
@@ -147,6 +148,18 @@ Result<> SftpChannel::dispatch(const ReplyHandler& on_reply) {
   }
   in_.erase(0, offset);
   if (bad) return std::unexpected(lost("receive", "malformed sftp reply"));
+  return {};
+}
+
+Result<> SftpChannel::wait(std::chrono::milliseconds timeout) {
+  pollfd p = poll_fd();
+  const int n = ::poll(&p, 1, queued_since_pump_ ? 0 : static_cast<int>(timeout.count()));
+  if (n < 0 && errno != EINTR) return std::unexpected(lost("poll", std::strerror(errno)));
+  if (n == 0 && outstanding_ > 0 && !queued_since_pump_) {
+    abandon();
+    return fail("receive", where(), ETIMEDOUT,
+                "no sftp reply for " + std::to_string(timeout.count() / 1000) + " s", true);
+  }
   return {};
 }
 

@@ -6,6 +6,7 @@
 
 #include <poll.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -35,6 +36,10 @@ class SftpChannel {
   // A returned Error is transient and means the connection is lost.
   using ReplyHandler = std::function<void(const wire::Reply&)>;
   Result<> pump(const ReplyHandler& on_reply);
+
+  // Blocks until pump() can make progress. Fails (and abandons the channel) when requests
+  // are out and nothing arrives for `timeout`.
+  Result<> wait(std::chrono::milliseconds timeout);
 
   // Requests sent whose reply has not arrived yet.
   size_t outstanding() const { return outstanding_; }

@@ -6,6 +6,7 @@
 #include "fs/ssh/sftp_attrs.h"
 #include "fs/ssh/sftp_channel.h"
 #include "fs/ssh/sftp_reader.h"
+#include "fs/ssh/sftp_walker.h"
 
 namespace nb::fs::ssh {
 
@@ -15,11 +16,8 @@ namespace {
 // two keep both ends busy on a small machine. Far more files than that are in flight.
 constexpr size_t kReaders = 2;
 
-std::string join(const std::string& dir, const std::string& name) {
-  return dir == "/" ? "/" + name : dir + "/" + name;
-}
-
-// The operations of the job's own connection: lstat and listings (reads go to SftpChannels).
+// The operations of the job's own connection: lstat and readlink (listings and reads go
+// through SftpChannels).
 class SftpSession {
  public:
   explicit SftpSession(std::unique_ptr<SshConnection> c) : c_(std::move(c)) {}
@@ -51,33 +49,6 @@ class SftpSession {
     return target;
   }
 
-  // Entries of a directory with their attributes, sorted by name.
-  Result<std::vector<std::pair<std::string, FileMeta>>> list(const std::string& dir) {
-    auto sftp = c_->sftp();
-    if (!sftp) return std::unexpected(sftp.error());
-    LIBSSH2_SFTP_HANDLE* h = libssh2_sftp_open_ex(
-        *sftp, dir.data(), static_cast<unsigned>(dir.size()), 0, 0, LIBSSH2_SFTP_OPENDIR);
-    if (h == nullptr) return std::unexpected(c_->last_error("list directory", dir));
-    std::vector<std::pair<std::string, FileMeta>> out;
-    std::string name(4096, '\0');
-    for (;;) {
-      LIBSSH2_SFTP_ATTRIBUTES attrs{};
-      const int n = libssh2_sftp_readdir_ex(h, name.data(), name.size(), nullptr, 0, &attrs);
-      if (n == 0) break;
-      if (n < 0) {
-        Error e = c_->last_error("list directory", dir);
-        libssh2_sftp_close_handle(h);
-        return std::unexpected(e);
-      }
-      std::string entry(name.data(), static_cast<size_t>(n));
-      if (entry != "." && entry != "..") out.emplace_back(std::move(entry), meta_from_attrs(attrs));
-    }
-    libssh2_sftp_close_handle(h);
-    std::sort(out.begin(), out.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    return out;
-  }
-
   void keepalive() { c_->keepalive(); }
 
  private:
@@ -104,36 +75,17 @@ class SftpFs final : public NodeFs {
     auto meta = main_.lstat(root);
     if (!meta) return std::unexpected(meta.error());
     if (!visitor.entry(root, *meta) || meta->type != FileType::directory) return {};
-    return walk_dir(root, visitor);
+    // Listed through a reader connection, idle until the job reads: it can keep many
+    // directories in flight, which libssh2's own SFTP calls on main_ cannot.
+    if (auto r = ensure_readers(1); !r) return r;
+    auto r = walk_pipelined(*readers_[0], root, visitor, target_.timeout);
+    if (!r) readers_.clear();
+    return r;
   }
 
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
 
  private:
-  Result<> walk_dir(const std::string& dir, WalkVisitor& visitor) {
-    auto entries = main_.list(dir);
-    if (!entries) {
-      if (entries.error().transient()) return std::unexpected(entries.error());
-      visitor.error(entries.error());
-      return {};
-    }
-    for (auto& [name, meta] : *entries) {
-      const std::string path = join(dir, name);
-      if (meta.type == FileType::symlink) {
-        auto target = main_.readlink(path);
-        if (!target) {
-          if (target.error().transient()) return std::unexpected(target.error());
-          visitor.error(target.error());
-          continue;
-        }
-        meta.link_target = std::move(*target);
-      }
-      if (!visitor.entry(path, meta) || meta.type != FileType::directory) continue;
-      if (auto r = walk_dir(path, visitor); !r) return r;
-    }
-    return {};
-  }
-
   Result<> ensure_readers(size_t wanted);
 
   SshTarget target_;

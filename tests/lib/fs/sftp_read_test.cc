@@ -1,6 +1,7 @@
-// SftpFs::read_files, the pipelined SFTP reader (lib/fs/ssh/sftp_reader.cc), driven directly
-// with a sink that holds it to the ReadSink contract on every call: many files are in flight at
-// once, yet the sink must see them one at a time, each ended exactly once.
+// SftpFs's pipelined read and walk (lib/fs/ssh/sftp_reader.cc, sftp_walker.cc) driven directly:
+// reads through a sink that holds them to the ReadSink contract on every call (many files are in
+// flight at once, yet the sink must see them one at a time, each ended exactly once), and a walk
+// compared entry by entry with a local one.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <map>
 #include <optional>
 
+#include "fs/local_fs.h"
 #include "fs/ssh/sftp_fs.h"
 #include "support/sshd_fixture.h"
 #include "support/temp_dir.h"
@@ -201,4 +203,62 @@ TEST_CASE("a node that stops answering mid-read fails the batch with a timeout n
   CHECK(hung.error().code() == ETIMEDOUT);
   CHECK(hung.error().transient());
   CHECK_THAT(hung.error().message(), Catch::Contains("02_node"));
+}
+
+namespace {
+
+// Records a walk as lines "path type size -> target", and declines directories named "skip".
+class RecordingVisitor final : public fs::WalkVisitor {
+ public:
+  std::vector<std::string> seen;
+  std::vector<Error> errors;
+
+  bool entry(const std::string& path, const fs::FileMeta& meta) override {
+    std::string line = path + " " + fs::type_name(meta.type);
+    if (meta.type == fs::FileType::regular) line += " " + std::to_string(meta.size);
+    if (meta.type == fs::FileType::symlink) line += " -> " + meta.link_target;
+    seen.push_back(line);
+    return !path.ends_with("/skip");
+  }
+  void error(const Error& error) override { errors.push_back(error); }
+};
+
+}  // namespace
+
+TEST_CASE("the pipelined sftp walk visits in the order of a local depth-first walk",
+          "[ssh][sftp]") {
+  TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+  const std::string root = dir / "root";
+  // Wide and deep: listings of more than one READDIR reply, many directories in flight.
+  for (int i = 0; i < 250; ++i) write_file(root + "/wide/f" + std::to_string(i), "x");
+  std::string deep = root;
+  for (int i = 0; i < 12; ++i) {
+    deep += "/d" + std::to_string(i);
+    for (int j = 0; j < 3; ++j)
+      write_file(deep + "/s" + std::to_string(j) + "/file", std::string(j, 'y'));
+  }
+  for (int i = 0; i < 40; ++i) write_file(root + "/skip/sub" + std::to_string(i) + "/f", "z");
+  std::filesystem::create_symlink("wide/f1", root + "/link");
+  std::filesystem::create_symlink("/nowhere", root + "/d0/dangling");
+  // Empty, so that root (for whom the local walk lists it anyway) sees the same entries.
+  const std::string closed = root + "/closed";
+  std::filesystem::create_directory(closed);
+  std::filesystem::permissions(closed, std::filesystem::perms::none);
+
+  RecordingVisitor local, remote;
+  REQUIRE(fs::make_local_fs()->walk(root, local));
+  auto node = sftp_node(SshServer::instance().target());
+  REQUIRE(node->walk(root, remote));
+  CHECK(remote.seen == local.seen);
+  REQUIRE(remote.errors.size() == 1);
+  CHECK(remote.errors[0].code() == EACCES);
+  CHECK(remote.errors[0].path() == closed);
+  for (const auto& line : remote.seen) CHECK_FALSE(line.starts_with(root + "/skip/"));
+
+  // The walk's connection is then read through: nothing of the walk may be left on it.
+  CheckingSink sink;
+  REQUIRE(node->read_files({root + "/wide/f0", deep + "/s2/file"}, sink));
+  CHECK(sink.violations.empty());
+  CHECK(sink.files.at(deep + "/s2/file").content == "yy");
 }
