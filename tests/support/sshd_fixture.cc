@@ -110,6 +110,11 @@ SshServer& SshServer::without_tools() {
   return server;
 }
 
+SshServer& SshServer::rekeying() {
+  static SshServer server("RekeyLimit 256K\n");
+  return server;
+}
+
 SshServer::SshServer(const std::string& extra_config) {
   ensure_test_user();
   char pattern[] = "/tmp/nbsshd.XXXXXX";

@@ -15,6 +15,9 @@ class SshServer {
   // A second server whose sessions find no programs (PATH points nowhere): a node without
   // GNU find and tar, for the exec transport's fallback to SFTP.
   static SshServer& without_tools();
+  // A third that re-keys the connection after every 256 KiB (sshd's RekeyLimit), so a long
+  // transfer goes through many key exchanges.
+  static SshServer& rekeying();
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
