@@ -381,7 +381,8 @@ class Reader {
       if (ch.channel->outstanding() == 0) continue;
       ch.waited += waited;
       if (ch.waited >= timeout_) {
-        ch.channel->abandon();
+        // The node stopped answering: its other connections must not be waited for either.
+        for (auto& other : channels_) other.channel->abandon();
         return fail("read", ch.channel->where(), ETIMEDOUT,
                     "no sftp reply for " + std::to_string(timeout_.count() / 1000) + " s", true);
       }

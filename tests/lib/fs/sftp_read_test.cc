@@ -5,6 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include <cerrno>
 #include <filesystem>
@@ -271,6 +274,11 @@ TEST_CASE("pipelined sftp reads stay byte-exact across many ssh key re-exchanges
     paths.push_back(dir / ("f" + std::to_string(i)));
     write_file(paths.back(), content_of(i % 10 == 0 ? 600'000 : 20'000, i));
   }
+#if defined(__SANITIZE_ADDRESS__)
+  // libssh2 1.10 leaks 51 bytes (an ed25519 host key blob) on every key re-exchange, inside
+  // its own kex code: not ours to fix, and only here are there hundreds of re-exchanges.
+  __lsan::ScopedDisabler libssh2_rekey_leaks;
+#endif
   auto node = sftp_node(SshServer::rekeying().target());
   RecordingVisitor walked;
   REQUIRE(node->walk(dir.path(), walked));
