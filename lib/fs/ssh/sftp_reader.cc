@@ -128,6 +128,7 @@ class Reader {
   }
 
   void on_reply(size_t c, const wire::Reply& reply) {
+    if (fatal_) return;  // the batch failed: the sink must not hear of another file
     auto& ch = channels_[c];
     ch.waited = {};
     auto it = ch.requests.find(reply.id);
