@@ -1,6 +1,10 @@
 // SftpFs's walk below the root: directory listings fetched through one SftpChannel with many
 // directories in flight (opened, read and closed while the visitor is still busy with earlier
 // ones), yet handed to the visitor in exactly the order of a plain depth-first walk.
+// What it buys is round trips: on loopback (bench tree, quiet machine) it walks no faster than
+// the one-directory-at-a-time walk, ~0.7 s for 100,000 entries, bound by the node's stat and
+// formatting of every entry and by the job's own work; over a link with a 1 ms round trip the
+// old walk's ~4 round trips per directory would add ~5 s on that tree.
 #pragma once
 
 #include <chrono>
