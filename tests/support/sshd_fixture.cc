@@ -110,6 +110,11 @@ SshServer& SshServer::without_tools() {
   return server;
 }
 
+SshServer& SshServer::rekeying() {
+  static SshServer server("RekeyLimit 256K\n");
+  return server;
+}
+
 SshServer::SshServer(const std::string& extra_config) {
   ensure_test_user();
   char pattern[] = "/tmp/nbsshd.XXXXXX";
@@ -201,6 +206,14 @@ void SshServer::stop() {
   int status;
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+void SshServer::pause_sessions() {
+  for (pid_t p : descendants(pid_)) ::kill(p, SIGSTOP);
+}
+
+void SshServer::resume_sessions() {
+  for (pid_t p : descendants(pid_)) ::kill(p, SIGCONT);
 }
 
 }  // namespace nb::test

@@ -15,6 +15,9 @@ class SshServer {
   // A second server whose sessions find no programs (PATH points nowhere): a node without
   // GNU find and tar, for the exec transport's fallback to SFTP.
   static SshServer& without_tools();
+  // A third that re-keys the connection after every 256 KiB (sshd's RekeyLimit), so a long
+  // transfer goes through many key exchanges.
+  static SshServer& rekeying();
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
@@ -23,6 +26,9 @@ class SshServer {
   std::string host_public_key() const;  // "ssh-ed25519 AAAA…"
   void stop();                          // kills sshd (to test a node that goes away)
   void start();                         // (re)starts it on the same port
+  // Freezes every open session (SIGSTOP), as a hung node would be: connected, never answering.
+  void pause_sessions();
+  void resume_sessions();
 
   static constexpr const char* kUser = "nbtest";
 

@@ -1,6 +1,7 @@
 // A node reached over SSH: SftpFs walks with SFTP directory listings (attributes included,
-// one round trip per directory) and reads through several connections at once, so per-file
-// round trips overlap instead of adding up.
+// many directories in flight: sftp_walker.h) and reads through two more connections, each
+// keeping dozens of files in flight (sftp_reader.h), so round trips overlap instead of adding
+// up.
 #pragma once
 
 #include <memory>

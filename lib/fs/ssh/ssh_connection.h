@@ -45,6 +45,8 @@ class SshConnection {
   void keepalive();
 
   int socket() const { return socket_; }
+  // "02_node (backup@host:22)": names the node in errors.
+  const std::string& where() const { return where_; }
   std::chrono::seconds timeout() const { return timeout_; }
 
  private:
