@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the dependencies, builds, and runs every test through ctest.
+# Installs the dependencies, builds, and runs every test: the ctest suite, then (plain build
+# only) the Debian package installed and run under a real systemd in systemd-nspawn.
 #   scripts/test.sh                          the normal build (build/)
 #   scripts/test.sh --sanitize address,undefined   the same tests under sanitizers
 #   scripts/test.sh --sanitize thread              ... and under ThreadSanitizer
@@ -16,3 +17,4 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 ctest --test-dir "$dir" --output-on-failure -j2
+if [[ -z ${1:-} ]]; then tests/package/nspawn_test.sh; fi
