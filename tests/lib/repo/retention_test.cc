@@ -2,6 +2,8 @@
 // hand (restic's `forget` semantics, UTC, ISO weeks).
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -150,9 +152,7 @@ TEST_CASE("an empty policy keeps everything, the default one is last 24, daily 7
   std::vector<SnapshotRecord> s;
   for (int day = 1; day <= 30; ++day) {
     for (int hour = 0; hour < 24; hour += 6) {
-      char when[32];
-      std::snprintf(when, sizeof when, "2026-11-%02d %02d:00", day, hour);
-      s.push_back(at(when));
+      s.push_back(at(fmt::format("2026-11-{:02} {:02}:00", day, hour)));
     }
   }
   CHECK(kept(s, only(0, 0, 0, 0, 0)).size() == s.size());
