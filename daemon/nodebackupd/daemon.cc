@@ -147,8 +147,10 @@ void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
   report_alarms(slot);
   store_dirty_since_save_ = true;
   arm_store_snapshot();
-  write_metrics_file();
-  update_status();
+  // One pass over the store's entries serves both the metrics and STATUS=.
+  const DaemonFacts now = facts();
+  write_metrics_file(now);
+  update_status(now);
   maybe_prune();
 }
 
@@ -200,15 +202,14 @@ void Daemon::arm_store_snapshot() {
   });
 }
 
-void Daemon::write_metrics_file() {
+void Daemon::write_metrics_file(const DaemonFacts& facts) {
   if (!config_.metrics_textfile) return;
-  asio::post(chores_,
-             [path = *config_.metrics_textfile, text = metrics_text(facts(), *scheduler_)] {
-               // node_exporter reads it as another user: world-readable, like its other textfiles.
-               if (auto r = write_file_durably(path, text, 0644); !r) {
-                 spdlog::warn("metrics textfile: {}", r.error().message());
-               }
-             });
+  asio::post(chores_, [path = *config_.metrics_textfile, text = metrics_text(facts, *scheduler_)] {
+    // node_exporter reads it as another user: world-readable, like its other textfiles.
+    if (auto r = write_file_durably(path, text, 0644); !r) {
+      spdlog::warn("metrics textfile: {}", r.error().message());
+    }
+  });
 }
 
 void Daemon::pet_watchdog() {
@@ -223,8 +224,8 @@ DaemonFacts Daemon::facts() const {
   return {config_.source, started_ns_, store_.stats(), last_node_};
 }
 
-void Daemon::update_status() {
-  if (!stopping_) notifier_.status(status_line(facts(), *scheduler_));
+void Daemon::update_status(const DaemonFacts& facts) {
+  if (!stopping_) notifier_.status(status_line(facts, *scheduler_));
 }
 
 }  // namespace nb::daemon

@@ -45,11 +45,11 @@ class Daemon {
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
   void arm_store_snapshot();
   void maybe_prune();
-  void write_metrics_file();
+  void write_metrics_file(const DaemonFacts& facts);
   void pet_watchdog();
   void report_alarms(const NodeSlot& slot);
   DaemonFacts facts() const;
-  void update_status();
+  void update_status(const DaemonFacts& facts);
 
   // The control socket's commands (requests.cc).
   void handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
