@@ -6,6 +6,7 @@ set -euo pipefail
 build_packages=(cmake g++ make pkg-config python3
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
+  libzstd-dev libsodium-dev  # repository format 2: zstd blobs; BLAKE2b, XChaCha20, Argon2id
   openssh-server openssh-client procps
   prometheus)  # promtool: the tests check the metrics the daemon exports
 # Only for bench/: the tools nodebackup is measured against.

@@ -6,7 +6,7 @@
 #include "common/exit_codes.h"
 #include "common/state_lock.h"
 #include "fs/open_node.h"
-#include "repo/repository.h"
+#include "repo/open_repository.h"
 #include "store/hash_store.h"
 #include "util/clock.h"
 
@@ -47,7 +47,7 @@ int run_once(const config::Config& config, const std::vector<std::string>& node_
   }
   store::HashStore store;
   store.load_async(config.state_dir);  // logs what it could not use
-  auto repo = repo::Repository::open(config.repository, /*create=*/true);
+  auto repo = repo::open_repository(config, /*create=*/true);
   if (!repo) {
     spdlog::error("{}", repo.error().message());
     return kExitFailure;

@@ -14,10 +14,13 @@ struct Invocation {
   std::string target;
   std::string node;  // prune --node
   bool json = false;
-  bool fast = false;       // verify: references only
-  bool read_data = false;  // verify: re-hash every object (the default, said explicitly)
-  bool dry_run = false;    // prune
-  bool wait = false;       // run: until it ends
+  bool fast = false;              // verify: references only
+  bool read_data = false;         // verify: re-hash every object (the default, said explicitly)
+  bool dry_run = false;           // prune
+  bool wait = false;              // run: until it ends
+  std::string read_data_subset;   // verify: "N%" of the packs, rotating by day
+  bool encrypt = false;           // init, migrate
+  std::string new_password_file;  // key passwd
 };
 
 // Commands that work on the repository directly, with or without a daemon.
@@ -26,6 +29,10 @@ int ls(const Invocation& inv);
 int restore(const Invocation& inv);
 int verify(const Invocation& inv);
 int prune(const Invocation& inv);
+// Repository administration: init [--encrypt], migrate [--encrypt], key passwd.
+int init(const Invocation& inv);
+int migrate(const Invocation& inv);
+int key(const Invocation& inv);
 
 // Commands that talk to the running daemon (-s SOCKET, else the config's control_socket).
 // Exit 3 when it cannot be reached.

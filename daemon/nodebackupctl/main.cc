@@ -25,11 +25,16 @@ const char* const kUsage =
     "  ls NODE SNAPSHOT|latest [PATH]    list what a snapshot holds\n"
     "  restore NODE SNAPSHOT|latest [PATH...] --target DIR\n"
     "                                    restore to DIR/<absolute path on the node>\n"
-    "  verify [--read-data|--fast]       re-hash every object and check every reference\n"
-    "                                    (--fast: references only)\n"
+    "  verify [--read-data|--fast|--read-data-subset N%]\n"
+    "                                    check every index, pack and reference, re-hash every\n"
+    "                                    blob (--fast: no data; N%: a slice, rotating daily)\n"
     "  prune [--node ID] [--dry-run] [--json]\n"
     "                                    drop the snapshots the retention policy lets go,\n"
-    "                                    then the objects no snapshot references\n";
+    "                                    then the objects no snapshot references\n"
+    "  init [--encrypt]                  create the repository (--encrypt: with the passphrase\n"
+    "                                    of repository_password_file)\n"
+    "  migrate [--encrypt]               convert a 0.1.0 (format 1) repository to format 2\n"
+    "  key passwd --new-password-file F  re-wrap the repository key with F's passphrase\n";
 
 }  // namespace
 
@@ -46,6 +51,11 @@ int main(int argc, char** argv) {
       "read-data", po::bool_switch(&inv.read_data), "verify: re-hash every object (default)")(
       "node", po::value(&inv.node)->value_name("ID"), "prune: only this node's snapshots")(
       "dry-run", po::bool_switch(&inv.dry_run), "prune: show what would go, delete nothing")(
+      "read-data-subset", po::value(&inv.read_data_subset)->value_name("N%"),
+      "verify: read N% of the packs, a different slice each day")(
+      "encrypt", po::bool_switch(&inv.encrypt), "init, migrate: encrypt the repository")(
+      "new-password-file", po::value(&inv.new_password_file)->value_name("PATH"),
+      "key passwd: the file holding the new passphrase (0600)")(
 
       "wait", po::bool_switch(&inv.wait), "run: wait for the run to end, showing progress");
   po::options_description hidden;
@@ -72,15 +82,12 @@ int main(int argc, char** argv) {
   (void)nb::setup_logging("warning");
 
   static const std::map<std::string, int (*)(const nb::ctl::Invocation&)> commands = {
-      {"snapshots", nb::ctl::snapshots},
-      {"ls", nb::ctl::ls},
-      {"restore", nb::ctl::restore},
-      {"verify", nb::ctl::verify},
-      {"prune", nb::ctl::prune},
-      {"status", nb::ctl::status},
-      {"run", nb::ctl::run},
-      {"diff", nb::ctl::diff},
-      {"reload", nb::ctl::reload},
+      {"snapshots", nb::ctl::snapshots}, {"ls", nb::ctl::ls},
+      {"restore", nb::ctl::restore},     {"verify", nb::ctl::verify},
+      {"prune", nb::ctl::prune},         {"init", nb::ctl::init},
+      {"migrate", nb::ctl::migrate},     {"key", nb::ctl::key},
+      {"status", nb::ctl::status},       {"run", nb::ctl::run},
+      {"diff", nb::ctl::diff},           {"reload", nb::ctl::reload},
       {"metrics", nb::ctl::metrics}};
   const auto it = commands.find(inv.command);
   if (it == commands.end()) {

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/exit_codes.h"
+#include "repo/open_repository.h"
 
 namespace nb::ctl {
 
@@ -23,7 +24,7 @@ std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code,
     code = failure(config.error());
     return nullptr;
   }
-  auto repo = repo::Repository::open(config->repository, /*create=*/false);
+  auto repo = repo::open_repository(*config, /*create=*/false);
   if (!repo) {
     code = failure(repo.error());
     return nullptr;

@@ -108,20 +108,36 @@ int restore(const Invocation& inv) {
 }
 
 int verify(const Invocation& inv) {
-  if (!inv.args.empty() || (inv.fast && inv.read_data)) return usage("verify [--read-data|--fast]");
+  const char* const text = "verify [--read-data|--fast|--read-data-subset N%]";
+  if (!inv.args.empty() || (inv.fast && inv.read_data)) return usage(text);
+  repo::VerifyOptions options;
+  options.read_data = !inv.fast;
+  if (!inv.read_data_subset.empty()) {
+    int percent = 0;
+    if (inv.fast || std::sscanf(inv.read_data_subset.c_str(), "%d%%", &percent) != 1 ||
+        percent < 1 || percent > 100 || !inv.read_data_subset.ends_with("%")) {
+      return usage(text);
+    }
+    options.read_data_percent = percent;
+  }
   int code = kExitOk;
   auto repo = open_repo(inv, code);
   if (!repo) return code;
   const auto lock = read_lock(*repo);
-  auto report = repo::verify(*repo, {.read_data = !inv.fast});
+  auto report = repo::verify(*repo, options);
   if (!report) return failure(report.error());
   for (const auto& p : report->problems) std::cerr << "nodebackupctl: verify: " << p << "\n";
   std::printf(
-      "verify %s: %llu snapshots, %llu objects referenced, %llu objects re-hashed, %zu problems\n",
+      "verify %s: %llu snapshots, %llu index files, %llu packs (%llu read), %llu blobs "
+      "re-hashed, %llu referenced, %llu unindexed packs, %zu problems\n",
       report->problems.empty() ? "ok" : "FAILED",
       static_cast<unsigned long long>(report->snapshots),
+      static_cast<unsigned long long>(report->index_files),
+      static_cast<unsigned long long>(report->packs),
+      static_cast<unsigned long long>(report->packs_read),
+      static_cast<unsigned long long>(report->blobs),
       static_cast<unsigned long long>(report->references),
-      static_cast<unsigned long long>(report->objects), report->problems.size());
+      static_cast<unsigned long long>(report->unindexed_packs), report->problems.size());
   return report->problems.empty() ? kExitOk : kExitFailure;
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/exit_codes.h"
 #include "common/state_lock.h"
+#include "repo/open_repository.h"
 #include "repo/prune.h"
 #include "util/clock.h"
 
@@ -68,7 +69,7 @@ Result<> Daemon::start() {
   if (!lock) return std::unexpected(lock.error());
   state_lock_ = std::move(*lock);
   store_.load(config_.state_dir);  // logs what it could not use
-  auto repo = repo::Repository::open(config_.repository, /*create=*/true);
+  auto repo = repo::open_repository(config_, /*create=*/true);
   if (!repo) return std::unexpected(repo.error());
   repo_ = std::move(*repo);
   auto server = ControlServer::bind(

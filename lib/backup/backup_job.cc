@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "backup/content_reader.h"
+#include "backup/prior_files.h"
 #include "backup/quick_check.h"
 #include "backup/scan.h"
 #include "backup/tree_builder.h"
@@ -33,7 +34,7 @@ class JobRun {
         repo_(repo),
         caps_(fs.capabilities()),
         batch_(repo.new_batch()),
-        reader_(*batch_, caps_) {}
+        reader_(*batch_, repo.keys(), caps_) {}
 
   JobResult run() {
     result_.started_ns = now_ns();
@@ -62,6 +63,8 @@ class JobRun {
     for (const auto& problem : scan_.problems) warn(problem.message());
     result_.counts.errors += scan_.problems.size();
     prior_ = store_.entries(node_);  // shared, immutable: no copy
+    if (!prior_->empty()) prior_files_ = load_prior_files(repo_, node_);
+    phase("prior snapshot");
     const auto to_read = plan();
     phase("quick check");
     if (opts_.dry_run) {
@@ -93,10 +96,10 @@ class JobRun {
       const auto prior = prior_->find(path);
       const store::Entry* entry = prior == prior_->end() ? nullptr : &prior->second;
       if (entry != nullptr) ++matched_;
-      const bool has_object = entry != nullptr && repo_.has_object(entry->hash);
-      const auto reason = read_reason(entry, meta, caps_, has_object);
+      const PriorFile* stored = entry != nullptr ? stored_content(path, entry->hash) : nullptr;
+      const auto reason = read_reason(entry, meta, caps_, stored != nullptr);
       if (reason == ReadReason::none) {
-        files_[i] = {Kind::known, entry->hash, meta};
+        files_[i] = {Kind::known, entry->hash, meta, stored->content};
         ++result_.counts.unchanged;
       } else {
         files_[i].kind = Kind::pending;
@@ -106,6 +109,17 @@ class JobRun {
     }
     progress_.files_to_read = to_read.size();
     return to_read;
+  }
+
+  // The newest snapshot's chunks for `path` when they are of content `xxh3` and all indexed:
+  // then an unchanged file needs no read (prior_files.h says why by path).
+  const PriorFile* stored_content(const std::string& path, const Hash& xxh3) const {
+    const auto it = prior_files_.find(path);
+    if (it == prior_files_.end() || it->second.xxh3 != xxh3) return nullptr;
+    for (const auto& id : it->second.content) {
+      if (!repo_.has_blob(id)) return nullptr;
+    }
+    return &it->second;
   }
 
   Result<> read_all(std::vector<size_t> pending) {
@@ -159,7 +173,7 @@ class JobRun {
       warn(outcome.error->message());
       return;
     }
-    files_[i] = {Kind::known, outcome.hash, outcome.done.after};
+    files_[i] = {Kind::known, outcome.hash, outcome.done.after, outcome.content};
     files_[i].meta.size = outcome.bytes;
     const auto prior = prior_->find(path);
     const bool trusted = prior != prior_->end() && prior->second.trusted;
@@ -262,12 +276,13 @@ class JobRun {
   store::HashStore& store_;
   repo::Repository& repo_;
   fs::Capabilities caps_;
-  std::unique_ptr<repo::ObjectBatch> batch_;
+  std::unique_ptr<repo::BlobBatch> batch_;
   ContentReader reader_;
 
   JobResult result_;
   Scan scan_;
   std::shared_ptr<const store::NodeEntries> prior_;
+  PriorFiles prior_files_;
   std::vector<FileState> files_;
   size_t matched_ = 0;  // prior entries whose file the walk found
   store::WriteBack write_back_;

@@ -15,7 +15,7 @@ std::string base_name(const std::string& path) {
 
 class TreeBuilder {
  public:
-  TreeBuilder(const Scan& scan, const std::vector<FileState>& files, repo::ObjectBatch& batch)
+  TreeBuilder(const Scan& scan, const std::vector<FileState>& files, repo::BlobBatch& batch)
       : scan_(scan), files_(files), batch_(batch), children_(scan.entries.size()) {
     link_children();
   }
@@ -31,7 +31,8 @@ class TreeBuilder {
         const FileState& f = files_[i];
         if (f.kind != FileState::Kind::known) return std::nullopt;
         meta = &f.meta;
-        e.object = f.hash;
+        e.xxh3 = f.hash;
+        e.content = f.content;
         e.size = f.meta.size;
         break;
       }
@@ -41,7 +42,7 @@ class TreeBuilder {
       case fs::FileType::directory: {
         auto tree = build_listing(i);
         if (!tree) return std::unexpected(tree.error());
-        e.object = *tree;
+        e.tree = *tree;
         break;
       }
       default:
@@ -70,7 +71,7 @@ class TreeBuilder {
     }
   }
 
-  Result<Hash> build_listing(size_t dir) {
+  Result<repo::BlobId> build_listing(size_t dir) {
     repo::Tree tree;
     for (size_t child : children_[dir]) {
       auto entry = build(child);
@@ -79,15 +80,14 @@ class TreeBuilder {
     }
     std::sort(tree.entries.begin(), tree.entries.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
-    const std::string data = repo::encode_tree(tree);
-    const Hash hash = Hash::of(data.data(), data.size());
-    if (auto stored = batch_.put(hash, data); !stored) return std::unexpected(stored.error());
-    return hash;
+    auto added = batch_.add(repo::BlobType::tree, repo::encode_tree(tree));
+    if (!added) return std::unexpected(added.error());
+    return added->id;
   }
 
   const Scan& scan_;
   const std::vector<FileState>& files_;
-  repo::ObjectBatch& batch_;
+  repo::BlobBatch& batch_;
   std::vector<std::vector<size_t>> children_;
 };
 
@@ -95,7 +95,7 @@ class TreeBuilder {
 
 Result<std::vector<repo::SnapshotRoot>> build_roots(const Scan& scan,
                                                     const std::vector<FileState>& files,
-                                                    repo::ObjectBatch& batch) {
+                                                    repo::BlobBatch& batch) {
   TreeBuilder builder(scan, files, batch);
   std::vector<repo::SnapshotRoot> roots;
   for (size_t i : scan.root_indexes) {

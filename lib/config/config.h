@@ -55,6 +55,9 @@ struct Config {
   int max_concurrent_jobs = 2;
   std::optional<std::chrono::seconds> prune_interval;  // unset: no scheduled prune
   std::optional<std::string> metrics_textfile;         // unset: no metrics file
+  // An encrypted repository's passphrase (first line), a file the daemon's user alone may read
+  // (0600 or stricter). Unset: the systemd credential nodebackup-repository-password, if any.
+  std::optional<std::string> repository_password_file;
   std::vector<NodeConfig> nodes;
 
   const NodeConfig* find_node(std::string_view id) const;  // nullptr if absent

@@ -38,10 +38,11 @@ Result<NodeConfig> read_defaults(const Json& value, const FieldPath& at) {
 }
 
 Result<Config> read_config(const Json& root_value, const std::string& source) {
-  const auto root = detail::open_object(
-      root_value, FieldPath(source),
-      {"repository", "state_dir", "control_socket", "store_snapshot_interval",
-       "max_concurrent_jobs", "prune_interval", "metrics_textfile", "defaults", "nodes"});
+  const auto root =
+      detail::open_object(root_value, FieldPath(source),
+                          {"repository", "state_dir", "control_socket", "store_snapshot_interval",
+                           "max_concurrent_jobs", "prune_interval", "metrics_textfile",
+                           "repository_password_file", "defaults", "nodes"});
   if (!root) return std::unexpected(root.error());
   Config config;
   config.source = source;
@@ -68,6 +69,10 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
                               detail::read_duration);
       },
       [&] { return optional_field(*root, "metrics_textfile", config.metrics_textfile, path); },
+      [&] {
+        return optional_field(*root, "repository_password_file", config.repository_password_file,
+                              path);
+      },
       [&] { return optional_field(*root, "defaults", defaults, read_defaults); },
       [&] { return required_field(*root, "nodes", config.nodes, nodes); },
   });

@@ -19,10 +19,10 @@ Result<std::vector<std::string>> path_components(const std::string& path) {
   return parts;
 }
 
-Result<Tree> load_tree(const Repository& repo, const Hash& hash) {
-  auto data = repo.read_object(hash);
+Result<Tree> load_tree(const Repository& repo, const BlobId& id) {
+  auto data = repo.read_blob(id);
   if (!data) return std::unexpected(data.error());
-  return decode_tree(*data, repo.object_path(hash));
+  return decode_tree(*data, "listing " + id.hex());
 }
 
 Result<TreeEntry> find_entry(const Repository& repo, const SnapshotRecord& record,
@@ -39,7 +39,7 @@ Result<TreeEntry> find_entry(const Repository& repo, const SnapshotRecord& recor
     entry.name = root_parts->empty() ? "/" : root_parts->back();
     for (size_t i = root_parts->size(); i < wanted->size(); ++i) {
       if (entry.type != fs::FileType::directory) break;
-      auto tree = load_tree(repo, *entry.object);
+      auto tree = load_tree(repo, *entry.tree);
       if (!tree) return std::unexpected(tree.error());
       const auto it = std::find_if(tree->entries.begin(), tree->entries.end(),
                                    [&](const TreeEntry& e) { return e.name == (*wanted)[i]; });
@@ -56,7 +56,7 @@ Result<> walk_entry(const Repository& repo, const std::string& path, const TreeE
                     const EntryVisitor& visit) {
   visit(path, entry);
   if (entry.type != fs::FileType::directory) return {};
-  auto tree = load_tree(repo, *entry.object);
+  auto tree = load_tree(repo, *entry.tree);
   if (!tree) return std::unexpected(tree.error());
   for (const auto& child : tree->entries) {
     if (!safe_name(child.name)) {

@@ -21,6 +21,6 @@ using EntryVisitor = std::function<void(const std::string& path, const TreeEntry
 Result<> walk_entry(const Repository& repo, const std::string& path, const TreeEntry& entry,
                     const EntryVisitor& visit);
 
-Result<Tree> load_tree(const Repository& repo, const Hash& hash);
+Result<Tree> load_tree(const Repository& repo, const BlobId& id);
 
 }  // namespace nb::repo

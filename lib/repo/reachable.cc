@@ -4,27 +4,29 @@
 
 namespace nb::repo {
 
-Result<HashSet> reachable_objects(const Repository& repo,
-                                  const std::vector<SnapshotRecord>& snapshots) {
-  HashSet reached;
+Result<BlobSet> reachable_blobs(const Repository& repo,
+                                const std::vector<SnapshotRecord>& snapshots) {
+  BlobSet reached;
   // Listings still to read; a stack instead of recursion, since trees can be deep.
-  std::vector<std::pair<Hash, const SnapshotRecord*>> listings;
+  std::vector<std::pair<BlobId, const SnapshotRecord*>> listings;
   const auto reach = [&](const TreeEntry& entry, const SnapshotRecord& record) {
-    if (entry.type == fs::FileType::symlink || !entry.object) return;
-    if (!reached.insert(*entry.object).second) return;  // seen, and everything below it
-    if (entry.type == fs::FileType::directory) listings.emplace_back(*entry.object, &record);
+    if (entry.type == fs::FileType::regular) {
+      reached.insert(entry.content.begin(), entry.content.end());
+    } else if (entry.type == fs::FileType::directory && entry.tree) {
+      // Seen already: so is everything below it.
+      if (reached.insert(*entry.tree).second) listings.emplace_back(*entry.tree, &record);
+    }
   };
   for (const auto& record : snapshots) {
     for (const auto& root : record.roots) reach(root.entry, record);
     while (!listings.empty()) {
-      const auto [hash, from] = listings.back();
+      const auto [id, from] = listings.back();
       listings.pop_back();
-      auto tree = load_tree(repo, hash);
+      auto tree = load_tree(repo, id);
       if (!tree) {
-        return fail("mark", repo.object_path(hash), tree.error().code(),
-                    "listing referenced by snapshot " + from->node + "/" + from->id +
-                        " is unreadable (" + tree.error().message() +
-                        "); no object was deleted, run verify");
+        return fail("mark", "listing " + id.hex(), tree.error().code(),
+                    "referenced by snapshot " + from->node + "/" + from->id + " and unreadable (" +
+                        tree.error().message() + "); nothing was deleted, run verify");
       }
       for (const auto& child : tree->entries) reach(child, *from);
     }

@@ -1,17 +1,18 @@
-// The repository: content-addressed objects (file contents and directory listings, named by
-// their XXH3-128), and per-node snapshot records. Layout under the root (0700, files 0600):
+// The repository, format 2 (docs/repository-format.md): content-defined chunks and directory
+// listings stored as blobs — named by BLAKE2b, compressed, optionally encrypted — in pack
+// files, found through an index, and per-node snapshot records. Everything is stored through
+// one Storage, so nothing here assumes a local directory:
 //
-//   config                      format marker
-//   lock                        flock target: shared by backups, exclusive by prune
-//   generation                  changed by every prune before it deletes objects
-//   objects/<2 hex>/<32 hex>    objects, immutable once named
-//   snapshots/<node>/<id>.json  snapshot records
-//   tmp/                        large objects streaming in, not yet durable
-//   objects/<2 hex>/<32 hex>.tmp.*   small objects staged beside their name
+//   config                       format, whether encrypted, the chunker seed (plain repos)
+//   keys/<id>                    the secrets wrapped by a passphrase (encrypted repos)
+//   data/<2 hex>/<64 hex>        packs, immutable once named
+//   index/<64 hex>               index files, immutable; prune replaces them
+//   snapshots/<node>/<id>        snapshot records
 //
-// An object only ever appears under its name after its content is durable, so a crash at any
-// instant leaves every named object whole. Objects disappear only by prune, under the
-// exclusive lock. Thread-safe.
+// A pack is put durably before any index file names it, an index file before any snapshot
+// record refers to what it lists, so a crash at any instant leaves every record whole and
+// at worst packs no index names (prune deletes them). Packs and index files disappear only by
+// prune, under the exclusive lock. Thread-safe.
 #pragma once
 
 #include <functional>
@@ -19,155 +20,159 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "repo/format/blob_id.h"
+#include "repo/format/index.h"
+#include "repo/format/keys.h"
+#include "repo/format/pack.h"
 #include "repo/snapshot.h"
+#include "repo/storage/storage.h"
 #include "util/error.h"
-#include "util/file.h"
-#include "util/hash.h"
 
 namespace nb::repo {
 
-// Where a test may inject a failure (or a crash) into the repository's write path and into
-// prune's deletions.
+// Where a test may inject a failure (or a crash) into the repository's writes.
 enum class FaultPoint {
-  store_object,
-  commit_objects,
-  write_snapshot,
+  store_object,           // before each new blob a backup adds
+  commit_objects,         // at the start of each commit
+  write_pack,             // before each pack put (backup, migrate)
+  write_index,            // before each index file put (backup, migrate)
+  write_snapshot,         // before each snapshot record put
   prune_remove_snapshot,  // before each snapshot record prune removes
-  prune_delete_object,    // before each unreferenced object prune deletes
-  prune_delete_temp,      // before each leftover temp file prune deletes
+  prune_write_pack,       // before each pack prune writes while rewriting
+  prune_write_index,      // before prune writes the index that replaces the old ones
+  prune_delete_index,     // before each old index file prune deletes
+  prune_delete_object,    // before each pack prune deletes
+  prune_delete_temp,      // before prune removes the leftovers of writers that died
+  migrate_snapshot,       // before migrate converts each format-1 snapshot
 };
 using FaultHook = std::function<Result<>(FaultPoint)>;
 
-// A kernel lock on the repository (flock): released when its holder exits or dies, so no
-// stale lock can ever block a run.
+// Held while a backup (shared) or prune (exclusive) works; a kernel lock underneath in the
+// local backend, released when its holder dies.
 class RepoLock {
  public:
   RepoLock() = default;
-  explicit RepoLock(UniqueFd fd) : fd_(std::move(fd)) {}
-  bool held() const { return fd_.valid(); }
+  explicit RepoLock(std::unique_ptr<StorageLock> lock) : lock_(std::move(lock)) {}
+  bool held() const { return lock_ != nullptr; }
 
  private:
-  UniqueFd fd_;
+  std::unique_ptr<StorageLock> lock_;
 };
 
-class ObjectBatch;
+struct OpenOptions {
+  // A storage without a config gets a new plain repository (the daemon's first run).
+  bool create = false;
+  // The passphrase of an encrypted repository; unset, opening one fails and says why.
+  std::function<Result<std::string>()> passphrase;
+  // Only for migrate: open a format-1 repository (readable through format1.h) instead of
+  // refusing it.
+  bool allow_format1 = false;
+};
+
+struct InitOptions {
+  bool encrypt = false;
+  std::string passphrase;  // encrypt only
+  KdfParams kdf;
+};
+
+class BlobBatch;
 
 class Repository {
  public:
-  // Opens the repository at `root`; with `create`, makes it if it does not exist yet.
+  static Result<std::unique_ptr<Repository>> open(std::unique_ptr<Storage> storage,
+                                                  const OpenOptions& options);
+  // A local directory, plain or created plain (`create`): the tests' and tools' shorthand.
   static Result<std::unique_ptr<Repository>> open(const std::string& root, bool create);
+  // Writes a new repository's config (and key) into an empty storage.
+  static Result<> init(Storage& storage, const InitOptions& options);
+  // The same under another name: migrate builds the format-2 config beside format 1's.
+  static Result<> init_as(Storage& storage, const InitOptions& options,
+                          const std::string& config_name);
 
-  const std::string& root() const { return root_; }
+  Storage& storage() const { return *storage_; }
+  const RepoKeys& keys() const { return keys_; }
+  const std::string& root() const { return storage_->location(); }
+  bool format1() const { return format1_; }
 
-  // Shared for backups, exclusive for prune. Without `wait`, a lock another holder blocks
-  // fails at once with a transient EWOULDBLOCK error. Taking the lock also drops the object
-  // index if a prune (in any process) ran since it was read.
+  // Shared for backups, exclusive for prune. Taking it makes the next index use re-list the
+  // index files, so an index a prune replaced is never used.
   Result<RepoLock> lock(bool exclusive, bool wait = true);
 
-  // Whether a durable object with this name exists (an index read once, then kept current;
-  // valid while a lock is held: a prune deletes objects only under the exclusive lock).
-  bool has_object(const Hash& hash);
-  // Starts reading the index in the background, so has_object() need not wait for it.
+  BlobId blob_id(std::string_view plaintext) const { return repo::blob_id(keys_, plaintext); }
+  // Whether an index file names a pack holding this blob (valid while a lock is held).
+  bool has_blob(const BlobId& id) const;
+  std::optional<BlobLocation> locate(const BlobId& id) const;
+  // Starts loading the index in the background.
   void prefetch_index();
-  // Drops the index (after waiting for a prefetch in flight); the next has_object() reads it
-  // again. Prune calls it after deleting objects.
   void forget_index();
-  std::string object_path(const Hash& hash) const;
-  Result<std::string> read_object(const Hash& hash) const;
-  // Names of every object on disk, for verify and prune.
-  Result<std::vector<Hash>> list_objects() const;
+  // The plaintext, checked against its id; a corrupt or missing blob is an error naming it.
+  Result<std::string> read_blob(const BlobId& id) const;
+  // Every index file, read afresh (verify, prune): the records of each, by file name.
+  Result<std::vector<std::pair<std::string, std::vector<PackRecord>>>> read_index_files() const;
+  // Ids of every blob the index lists, read afresh.
+  Result<std::vector<BlobId>> list_blobs() const;
 
-  std::unique_ptr<ObjectBatch> new_batch();
+  std::unique_ptr<BlobBatch> new_batch();
 
   Result<> write_snapshot(const SnapshotRecord& record);
-  std::string snapshot_path(const std::string& node, const std::string& id) const;
-  // Removes the record durably (unlink, then sync the directory): prune relies on a removed
-  // record staying removed before it deletes what only that record referenced. Returns the
-  // record's size.
+  // Durably removed before prune relies on it. Returns the record's stored size.
   Result<uint64_t> remove_snapshot(const std::string& node, const std::string& id);
   // Oldest first; every node when `node` is empty. Unreadable records are errors.
   Result<std::vector<SnapshotRecord>> snapshots(const std::string& node = {}) const;
   // By id, or "latest": the newest complete (non-partial) snapshot of the node.
   Result<SnapshotRecord> find_snapshot(const std::string& node, const std::string& id) const;
+  static std::string snapshot_name(const std::string& node, const std::string& id);
 
-  // For prune, under the exclusive lock. Records a new generation durably, so every process
-  // holding an index of this repository drops it at its next lock: an index listing an object
-  // prune deleted would let a backup "deduplicate" against content that is gone.
-  Result<> start_deleting_objects();
-  // Deletes an object file; returns its size (0 if it was already gone).
-  Result<uint64_t> delete_object(const Hash& hash);
-  // Temp files of writers that died (tmp/*, objects/*/*.tmp.*, snapshots/*/*.tmp.*). Only
-  // leftovers while the exclusive lock is held, since every writer holds the shared one.
-  Result<std::vector<std::string>> leftover_temps() const;
-  // Deletes one of them; returns its size.
-  Result<uint64_t> delete_temp(const std::string& path);
+  // Called by a batch once an index file naming `packs` is durable.
+  void note_committed(const std::string& index_file, const std::vector<PackRecord>& packs);
 
   void set_fault_hook(FaultHook hook) { fault_hook_ = std::move(hook); }
   Result<> check_fault(FaultPoint point) const;
 
  private:
-  friend class ObjectBatch;
-  explicit Repository(std::string root) : root_(std::move(root)) {}
-  Result<> create_layout() const;
-  Result<> load_index();
-  void note_committed(const std::vector<Hash>& hashes);
-  void forget_index_if_pruned();
+  Repository(std::unique_ptr<Storage> storage, RepoKeys keys, bool format1)
+      : storage_(std::move(storage)), keys_(keys), format1_(format1) {}
+  Result<> ensure_index() const;
 
-  std::string root_;
+  std::unique_ptr<Storage> storage_;
+  RepoKeys keys_;
+  bool format1_ = false;
   FaultHook fault_hook_;
-  // Serialises forget_index_if_pruned(), so no lock holder uses an index another thread is
-  // about to drop.
-  std::mutex generation_mutex_;
-  std::optional<std::string> generation_;  // as last seen; unset before the first lock
-  std::mutex index_mutex_;
-  bool index_loaded_ = false;
+  mutable std::mutex index_mutex_;
+  mutable bool index_listed_ = false;  // index files listed since the last lock
+  mutable Index index_;
+  mutable std::set<std::string> index_files_;  // loaded into index_
   std::future<void> index_prefetch_;
-  std::unordered_set<Hash, HashHasher> index_;
 };
 
-// Objects staged by one job and made durable together: content streams into the current
-// object, which is dropped if the repository already holds it; commit() makes everything
-// staged durable with one filesystem sync and then names it. Uncommitted objects are removed
-// on destruction.
-class ObjectBatch {
+// Blobs added by one job, written into packs, and made findable together by commit(): packs
+// are put as they fill, and commit() puts the last ones and then one index file naming them,
+// so what a snapshot refers to is durable and indexed before the snapshot is written.
+class BlobBatch {
  public:
-  explicit ObjectBatch(Repository& repo) : repo_(repo) {}
-  ~ObjectBatch();
-  ObjectBatch(const ObjectBatch&) = delete;
-  ObjectBatch& operator=(const ObjectBatch&) = delete;
+  explicit BlobBatch(Repository& repo) : repo_(repo) {}
+  BlobBatch(const BlobBatch&) = delete;
+  BlobBatch& operator=(const BlobBatch&) = delete;
 
-  void begin_object();
-  Result<> append(std::string_view data);
-  // Ends the current object, whose content hashes to `hash`; returns the bytes newly staged
-  // (0 when the repository or this batch already has that content).
-  Result<uint64_t> finish_object(const Hash& hash);
-  void abandon_object();
-
-  // A small object given whole (a listing); returns bytes newly staged.
-  Result<uint64_t> put(const Hash& hash, std::string_view data);
-
+  struct Added {
+    BlobId id;
+    uint64_t stored = 0;  // plaintext bytes newly stored; 0 when the blob was known
+  };
+  Result<Added> add(BlobType type, std::string_view plaintext);
   Result<> commit();
 
  private:
-  struct Staged {
-    Hash hash;
-    std::string temp_path;
-  };
-  Result<> spill();
-  Result<> write_temp(const Hash& hash, std::string_view data, std::string& temp_path);
-  void remove_temps();
+  Result<> flush(PackBuilder& pack);
 
   Repository& repo_;
-  std::string buffer_;  // the current object while it is small
-  UniqueFd spill_fd_;   // the current object once it grew large
-  std::string spill_path_;
-  uint64_t current_size_ = 0;
-  std::vector<Staged> pending_;
-  std::unordered_set<Hash, HashHasher> staged_;
+  PackBuilder data_, trees_;
+  std::vector<PackRecord> written_;  // packs put since the last commit
+  std::unordered_set<BlobId, BlobIdHasher> staged_;
 };
 
 }  // namespace nb::repo

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "repo/browse.h"
+#include "util/file.h"
 
 namespace nb::repo {
 
@@ -58,7 +59,7 @@ class Restorer {
   }
 
   Result<> children(int dirfd, const TreeEntry& dir, const std::string& shown) {
-    auto tree = load_tree(repo_, *dir.object);
+    auto tree = load_tree(repo_, *dir.tree);
     if (!tree) return std::unexpected(tree.error());
     for (const auto& child : tree->entries) {
       entry(dirfd, child, shown == "/" ? "/" + child.name : shown + "/" + child.name);
@@ -102,23 +103,24 @@ class Restorer {
     return errno_error("rename into place", shown, err);
   }
 
-  Result<> copy_object(const Hash& hash, int out, const std::string& shown) {
-    const std::string source = repo_.object_path(hash);
-    UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in.valid()) return errno_error("open object", source, errno);
+  // Every chunk is checked against its id as it is read (Repository::read_blob), and the
+  // whole file against its XXH3 and size: a corrupt or missing chunk is refused, never
+  // restored silently.
+  Result<> copy_content(const TreeEntry& e, int out, const std::string& shown) {
     Hasher hasher;
-    std::string buffer(256 * 1024, '\0');
-    for (;;) {
-      const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return errno_error("read object", source, errno);
-      if (n == 0) break;
-      hasher.update(buffer.data(), static_cast<size_t>(n));
-      if (auto r = write_all(out, {buffer.data(), static_cast<size_t>(n)}, shown); !r) return r;
-      report_.bytes += static_cast<uint64_t>(n);
+    uint64_t written = 0;
+    for (const auto& id : e.content) {
+      auto chunk = repo_.read_blob(id);
+      if (!chunk) {
+        return fail("restore", shown, chunk.error().code(), "refused: " + chunk.error().message());
+      }
+      hasher.update(chunk->data(), chunk->size());
+      if (auto r = write_all(out, *chunk, shown); !r) return r;
+      written += chunk->size();
+      report_.bytes += chunk->size();
     }
-    if (hasher.digest() != hash) {
-      return fail("restore", shown, 0, "object " + hash.hex() + " is corrupt (hash mismatch)");
+    if (written != e.size || !e.xxh3 || hasher.digest() != *e.xxh3) {
+      return fail("restore", shown, 0, "content does not match its recorded size and hash");
     }
     return {};
   }
@@ -128,7 +130,7 @@ class Restorer {
     UniqueFd out(
         ::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out.valid()) return errno_error("create", shown, errno);
-    auto r = copy_object(*e.object, out.get(), shown);
+    auto r = copy_content(e, out.get(), shown);
     if (r) r = apply_meta(out.get(), e, shown);
     out.reset();
     if (!r) {

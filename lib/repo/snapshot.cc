@@ -10,7 +10,7 @@ namespace nb::repo {
 using nlohmann::json;
 
 namespace {
-constexpr const char* kFormat = "nodebackup-snapshot/1";
+constexpr const char* kFormat = "nodebackup-snapshot/2";
 }
 
 void counts_to_json(const RunCounts& c, json& out) {

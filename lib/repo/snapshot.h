@@ -46,6 +46,7 @@ struct SnapshotRecord {
   bool partial = false;  // a checkpoint of a run that had not finished
   RunCounts counts;
   std::vector<SnapshotRoot> roots;
+  uint64_t stored_size = 0;  // bytes of the stored record (set when read back; not encoded)
 };
 
 std::string new_snapshot_id(int64_t now_ns);

@@ -26,6 +26,12 @@ Hash hash_field(const json& j, const char* key) {
   return *hash;
 }
 
+BlobId blob_field(const json& j) {
+  auto id = BlobId::from_hex(j.get<std::string>());
+  if (!id) throw std::invalid_argument("bad blob id");
+  return *id;
+}
+
 }  // namespace
 
 void put_bytes(json& j, const char* key, const std::string& bytes) {
@@ -69,11 +75,17 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
                  fs::type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
   switch (e.type) {
     case fs::FileType::regular:
-      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\"", e.size,
-                     e.object->hex());
+      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\",\"content\":[", e.size,
+                     e.xxh3->hex());
+      for (size_t i = 0; i < e.content.size(); ++i) {
+        out += i == 0 ? "\"" : ",\"";
+        out += e.content[i].hex();
+        out += '"';
+      }
+      out += ']';
       break;
     case fs::FileType::directory:
-      out += ",\"tree\":\"" + e.object->hex() + "\"";
+      out += ",\"tree\":\"" + e.tree->hex() + "\"";
       break;
     case fs::FileType::symlink:
       out += ',';
@@ -95,9 +107,10 @@ TreeEntry entry_from_json(const json& j) {
   e.mtime_ns = j.at("mtime_ns").get<int64_t>();
   if (e.type == fs::FileType::regular) {
     e.size = j.at("size").get<uint64_t>();
-    e.object = hash_field(j, "xxh3");
+    e.xxh3 = hash_field(j, "xxh3");
+    for (const auto& id : j.at("content")) e.content.push_back(blob_field(id));
   } else if (e.type == fs::FileType::directory) {
-    e.object = hash_field(j, "tree");
+    e.tree = blob_field(j.at("tree"));
   } else {
     e.target = get_bytes(j, "target");
   }

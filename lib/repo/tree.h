@@ -1,7 +1,7 @@
-// A stored directory listing. Listings are content-addressed like file contents, so a
-// directory whose entries did not change encodes to the same bytes, hashes to the same object,
-// and is shared by every snapshot that contains it (as git trees are): a no-change run stores
-// no listing at all.
+// A stored directory listing (a tree blob). Listings are content-addressed like file chunks,
+// so a directory whose entries did not change encodes to the same bytes, gets the same blob
+// id, and is shared by every snapshot that contains it (as git trees are): a no-change run
+// stores no listing at all.
 #pragma once
 
 #include <optional>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fs/node_fs.h"
+#include "repo/format/blob_id.h"
 #include "util/error.h"
 #include "util/hash.h"
 
@@ -22,9 +23,11 @@ struct TreeEntry {
   uint32_t uid = 0;
   uint32_t gid = 0;
   int64_t mtime_ns = 0;
-  uint64_t size = 0;           // regular files
-  std::optional<Hash> object;  // regular: the content; directory: its listing
-  std::string target;          // symlinks
+  uint64_t size = 0;            // regular files
+  std::optional<Hash> xxh3;     // regular: XXH3-128 of the whole content (change detection)
+  std::vector<BlobId> content;  // regular: its chunks, in order (none for an empty file)
+  std::optional<BlobId> tree;   // directory: its listing
+  std::string target;           // symlinks
 
   bool operator==(const TreeEntry&) const = default;
 };

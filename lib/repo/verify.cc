@@ -1,44 +1,116 @@
 #include "repo/verify.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <map>
 #include <unordered_set>
 
 #include "repo/browse.h"
+#include "util/clock.h"
 
 namespace nb::repo {
 
-Result<bool> object_intact(const Repository& repo, const Hash& hash, std::string& why) {
-  const std::string path = repo.object_path(hash);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    why = errno_error("open", path, errno).error().message();
-    return false;
+namespace {
+
+// Index files → one Index, and for each pack what the index says is in it.
+struct IndexView {
+  Index index;
+  std::map<BlobId, PackRecord> packs;
+};
+
+void check_index_files(const Repository& repo, VerifyReport& report, IndexView& view) {
+  auto files = repo.storage().list("index/");
+  if (!files) return report.problems.push_back(files.error().message());
+  for (const auto& f : *files) {
+    ++report.index_files;
+    const std::string what = repo.storage().describe(f.name);
+    auto data = repo.storage().get(f.name);
+    auto records = data ? read_index_records(repo.keys(), *data, what)
+                        : Result<std::vector<PackRecord>>(std::unexpected(data.error()));
+    if (!records) {
+      report.problems.push_back("index file " + what + ": " + records.error().message());
+      continue;
+    }
+    for (auto& p : *records) {
+      view.index.add(p);
+      view.packs[p.pack_id] = std::move(p);
+    }
   }
-  Hasher hasher;
-  std::string buffer(1 << 20, '\0');
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno_error("read", path, errno);
-    if (n == 0) break;
-    hasher.update(buffer.data(), static_cast<size_t>(n));
-  }
-  const Hash actual = hasher.digest();
-  if (actual == hash) return true;
-  why = "object " + hash.hex() + " is corrupt: its content hashes to " + actual.hex();
-  return false;
+  view.index.finalize();
 }
 
-namespace {
+bool selected(const BlobId& pack, const VerifyOptions& options) {
+  if (options.read_data_percent >= 100) return true;
+  const int percent = std::max(1, options.read_data_percent);
+  const uint32_t groups = static_cast<uint32_t>((100 + percent / 2) / percent);
+  const int64_t day = options.day ? *options.day : now_ns() / (86400LL * 1'000'000'000);
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = v << 8 | pack.bytes()[i];
+  return v % groups == static_cast<uint32_t>(day % groups);
+}
+
+void read_pack(const Repository& repo, const PackRecord& record, VerifyReport& report) {
+  const std::string name = pack_name(record.pack_id);
+  const std::string what = repo.storage().describe(name);
+  auto bytes = repo.storage().get(name);
+  if (!bytes) return report.problems.push_back("pack " + what + ": " + bytes.error().message());
+  ++report.packs_read;
+  if (content_name(*bytes) != record.pack_id) {
+    report.problems.push_back("pack " + what + " is corrupt: its bytes do not match its name");
+  }
+  auto header = read_pack_header(repo.keys(), *bytes, what);
+  if (!header) return report.problems.push_back("pack " + header.error().message());
+  std::map<BlobId, PackBlob> in_header;
+  for (const auto& b : *header) in_header[b.id] = b;
+  for (const auto& b : record.blobs) {
+    const auto it = in_header.find(b.id);
+    if (it == in_header.end() || it->second.offset != b.offset || it->second.length != b.length) {
+      report.problems.push_back("pack " + what + ": header and index disagree on blob " +
+                                b.id.hex());
+    }
+  }
+  for (const auto& b : *header) {
+    ++report.blobs;
+    const std::string blob = "blob " + b.id.hex() + " in pack " + what;
+    auto plain = unseal(repo.keys(), std::string_view(*bytes).substr(b.offset, b.length), blob);
+    if (!plain) {
+      report.problems.push_back(plain.error().message());
+    } else if (repo.blob_id(*plain) != b.id) {
+      report.problems.push_back(blob + " is corrupt: its content does not match its id");
+    }
+  }
+}
+
+void check_packs(const Repository& repo, const VerifyOptions& options, const IndexView& view,
+                 VerifyReport& report) {
+  auto files = repo.storage().list("data/");
+  if (!files) return report.problems.push_back(files.error().message());
+  std::map<std::string, uint64_t> on_storage;
+  for (const auto& f : *files) on_storage[f.name] = f.size;
+  std::unordered_set<std::string> named;
+  for (const auto& [id, record] : view.packs) {
+    ++report.packs;
+    const std::string name = pack_name(id);
+    named.insert(name);
+    const auto it = on_storage.find(name);
+    if (it == on_storage.end()) {
+      report.problems.push_back("pack " + repo.storage().describe(name) + " is missing (" +
+                                std::to_string(record.blobs.size()) + " blobs)");
+      continue;
+    }
+    if (it->second != record.size) {
+      report.problems.push_back("pack " + repo.storage().describe(name) + " has " +
+                                std::to_string(it->second) + " bytes, the index says " +
+                                std::to_string(record.size));
+    }
+    if (options.read_data && selected(id, options)) read_pack(repo, record, report);
+  }
+  for (const auto& [name, size] : on_storage) report.unindexed_packs += !named.contains(name);
+}
 
 // Walks snapshots' references; a listing shared by many snapshots is checked once.
 class ReferenceChecker {
  public:
-  ReferenceChecker(const Repository& repo, VerifyReport& report) : repo_(repo), report_(report) {}
+  ReferenceChecker(const Repository& repo, const Index& index, VerifyReport& report)
+      : repo_(repo), index_(index), report_(report) {}
 
   void check(const SnapshotRecord& record) {
     where_ = "snapshot " + record.node + "/" + record.id;
@@ -47,30 +119,27 @@ class ReferenceChecker {
 
  private:
   void entry(const std::string& path, const TreeEntry& e) {
-    if (e.type == fs::FileType::symlink) return;
-    if (!e.object) return problem(path, "entry without an object");
-    const bool first_time = seen_.insert(*e.object).second;
-    if (first_time) ++report_.references;
     if (e.type == fs::FileType::regular) {
-      if (first_time) exists(path, *e.object);
+      for (const auto& id : e.content) {
+        if (!seen_.insert(id).second) continue;
+        ++report_.references;
+        if (!index_.contains(id)) problem(path, "chunk " + id.hex() + " is missing");
+      }
       return;
     }
-    if (!first_time) return;  // this listing and everything below it was checked already
-    auto tree = load_tree(repo_, *e.object);
-    if (!tree) return problem(path, "listing " + e.object->hex() + ": " + tree.error().message());
+    if (e.type != fs::FileType::directory) return;
+    if (!e.tree) return problem(path, "directory without a listing");
+    if (!seen_.insert(*e.tree).second) return;  // checked already, with all below it
+    ++report_.references;
+    if (!index_.contains(*e.tree)) return problem(path, "listing " + e.tree->hex() + " is missing");
+    auto tree = load_tree(repo_, *e.tree);
+    if (!tree) return problem(path, tree.error().message());
     for (const auto& child : tree->entries) {
       if (!safe_name(child.name)) {
-        problem(path, "unsafe entry name \"" + child.name + "\" in listing " + e.object->hex());
+        problem(path, "unsafe entry name \"" + child.name + "\" in listing " + e.tree->hex());
         continue;
       }
       entry(path == "/" ? "/" + child.name : path + "/" + child.name, child);
-    }
-  }
-
-  void exists(const std::string& path, const Hash& hash) {
-    struct ::stat st;
-    if (::stat(repo_.object_path(hash).c_str(), &st) != 0) {
-      problem(path, "object " + hash.hex() + " is missing");
     }
   }
 
@@ -79,33 +148,41 @@ class ReferenceChecker {
   }
 
   const Repository& repo_;
+  const Index& index_;
   VerifyReport& report_;
   std::string where_;
-  std::unordered_set<Hash, HashHasher> seen_;
+  std::unordered_set<BlobId, BlobIdHasher> seen_;
 };
+
+void check_snapshots(const Repository& repo, const Index& index, VerifyReport& report) {
+  auto files = repo.storage().list("snapshots/");
+  if (!files) return report.problems.push_back(files.error().message());
+  ReferenceChecker checker(repo, index, report);
+  for (const auto& f : *files) {
+    if (f.name.substr(f.name.find_last_of('/') + 1).find('.') != std::string::npos) continue;
+    ++report.snapshots;
+    const std::string what = repo.storage().describe(f.name);
+    auto sealed = repo.storage().get(f.name);
+    auto text = sealed ? unseal(repo.keys(), *sealed, what)
+                       : Result<std::string>(std::unexpected(sealed.error()));
+    auto record =
+        text ? decode_snapshot(*text, what) : Result<SnapshotRecord>(std::unexpected(text.error()));
+    if (!record) {
+      report.problems.push_back("snapshot record " + record.error().message());
+      continue;
+    }
+    checker.check(*record);
+  }
+}
 
 }  // namespace
 
 Result<VerifyReport> verify(const Repository& repo, const VerifyOptions& options) {
   VerifyReport report;
-  if (options.read_data) {
-    auto objects = repo.list_objects();
-    if (!objects) return std::unexpected(objects.error());
-    for (const auto& hash : *objects) {
-      std::string why;
-      auto intact = object_intact(repo, hash, why);
-      if (!intact) return std::unexpected(intact.error());
-      ++report.objects;
-      if (!*intact) report.problems.push_back(why);
-    }
-  }
-  auto snapshots = repo.snapshots();
-  if (!snapshots) return std::unexpected(snapshots.error());
-  ReferenceChecker checker(repo, report);
-  for (const auto& record : *snapshots) {
-    ++report.snapshots;
-    checker.check(record);
-  }
+  IndexView view;
+  check_index_files(repo, report, view);
+  check_packs(repo, options, view, report);
+  check_snapshots(repo, view.index, report);
   return report;
 }
 

@@ -36,14 +36,15 @@ int SnapshotHistory::check_restores() const {
   return checked;
 }
 
-std::set<Hash> referenced(const repo::Repository& repo,
-                          const std::vector<repo::SnapshotRecord>& snapshots) {
-  std::set<Hash> out;
+std::set<repo::BlobId> referenced(const repo::Repository& repo,
+                                  const std::vector<repo::SnapshotRecord>& snapshots) {
+  std::set<repo::BlobId> out;
   for (const auto& record : snapshots) {
     for (const auto& root : record.roots) {
       auto walked = repo::walk_entry(repo, root.path, root.entry,
                                      [&](const std::string&, const repo::TreeEntry& e) {
-                                       if (e.object) out.insert(*e.object);
+                                       if (e.tree) out.insert(*e.tree);
+                                       out.insert(e.content.begin(), e.content.end());
                                      });
       REQUIRE(walked);
     }
@@ -51,10 +52,23 @@ std::set<Hash> referenced(const repo::Repository& repo,
   return out;
 }
 
-std::set<Hash> objects_on_disk(const repo::Repository& repo) {
-  auto list = repo.list_objects();
+std::set<repo::BlobId> indexed_blobs(const repo::Repository& repo) {
+  auto list = repo.list_blobs();
   REQUIRE(list);
   return {list->begin(), list->end()};
+}
+
+bool holds_content(const repo::Repository& repo, const std::string& node, const std::string& path,
+                   const Hash& xxh3) {
+  auto records = repo.snapshots(node);
+  if (!records || records->empty()) return false;
+  auto entry = repo::find_entry(repo, records->back(), path);
+  if (!entry || entry->xxh3 != xxh3) return false;
+  const auto indexed = indexed_blobs(repo);
+  for (const auto& id : entry->content) {
+    if (!indexed.contains(id)) return false;
+  }
+  return true;
 }
 
 repo::RetentionPolicies keep_last(int n, const std::string& node) {

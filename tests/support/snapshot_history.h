@@ -30,11 +30,16 @@ class SnapshotHistory {
   std::map<std::string, std::string> expected_;  // snapshot id → describe_tree(src)
 };
 
-// Objects that `snapshots` reference, found by walking them with browse.h (independently of
-// prune's own marking).
-std::set<Hash> referenced(const repo::Repository& repo,
-                          const std::vector<repo::SnapshotRecord>& snapshots);
-std::set<Hash> objects_on_disk(const repo::Repository& repo);
+// Blobs (chunks and listings) that `snapshots` reference, found by walking them with
+// browse.h (independently of prune's own marking).
+std::set<repo::BlobId> referenced(const repo::Repository& repo,
+                                  const std::vector<repo::SnapshotRecord>& snapshots);
+// Blobs the repository's index files list.
+std::set<repo::BlobId> indexed_blobs(const repo::Repository& repo);
+// Whether the newest snapshot of `node` has `path` with content `xxh3`, every chunk indexed:
+// what the hash store's entry vouches for.
+bool holds_content(const repo::Repository& repo, const std::string& node, const std::string& path,
+                   const Hash& xxh3);
 
 // A policy of `last N` and no other rule.
 repo::RetentionPolicies keep_last(int n, const std::string& node = "01_node");

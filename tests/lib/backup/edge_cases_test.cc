@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "support/backup_fixture.h"
+#include "support/snapshot_history.h"
 
 using namespace nb;
 using namespace nb::test;
@@ -125,21 +126,25 @@ TEST_CASE("a metadata-only change (ctime, via chmod) makes the file be read", "[
   CHECK(result.counts.bytes_stored == 0);
 }
 
-TEST_CASE("a file whose object is missing from the repository is read and stored again", "[edge]") {
+TEST_CASE("a file whose chunks are missing from the repository is read and stored again",
+          "[edge]") {
   BackupFixture fx(local_node());
   fx.make_files(2);
   REQUIRE(fx.run().ok);
   const auto entry = fx.entry(fx.file("f0"));
   REQUIRE(entry);
-  std::filesystem::remove(fx.repo->object_path(entry->hash));
-  auto reopened = repo::Repository::open(fx.repo_dir, false);  // a fresh object index
+  // f0 and f1 share one pack: losing it loses both.
+  const auto where = fx.repo->locate(fx.repo->blob_id("content of file 0\n"));
+  REQUIRE(where);
+  std::filesystem::remove(fx.repo_dir + "/" + repo::pack_name(where->pack_id));
+  auto reopened = repo::Repository::open(fx.repo_dir, false);  // a fresh index
   REQUIRE(reopened);
   fx.repo = std::move(*reopened);
   const auto result = fx.run();
   REQUIRE(result.ok);
-  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f0")});
+  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f0"), fx.file("f1")});
   CHECK(result.counts.bytes_stored > 0);
-  CHECK(fx.repo->has_object(entry->hash));
+  CHECK(holds_content(*fx.repo, "01_node", fx.file("f0"), entry->hash));
 }
 
 TEST_CASE("excluded names are neither read nor recorded", "[edge]") {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "support/backup_fixture.h"
+#include "support/snapshot_history.h"
 #include "util/file.h"
 
 using namespace nb;
@@ -66,7 +67,7 @@ TEST_CASE("changing 1 of 10 files reads, stores and writes back exactly that fil
   REQUIRE(after);
   CHECK(after->hash != before->hash);
   CHECK(after->hash == Hash::of("new content of f3, longer than before\n", 38));
-  CHECK(fx.repo->has_object(after->hash));
+  CHECK(holds_content(*fx.repo, "01_node", fx.file("f3"), after->hash));
 
   const auto quiet = fx.run();
   REQUIRE(quiet.ok);

@@ -1,5 +1,6 @@
-// SIGKILL during prune, at several points: the repository still verifies, every remaining
-// snapshot restores, and a second prune finishes the job. The prune runs in a forked child
+// SIGKILL during prune, at several points (rewriting packs, replacing the index, deleting
+// index files, packs and leftovers): the repository still verifies, every remaining snapshot
+// restores, and a second prune finishes the job. The prune runs in a forked child
 // whose fault hook kills it; the parent inspects what is left on disk.
 #include <catch2/catch.hpp>
 
@@ -46,6 +47,13 @@ int prune_killed_at(const std::string& repo_dir, const KillPoint& kill) {
   return status;
 }
 
+// Packs no index names: what a killed prune leaves for the next one, which must leave none.
+uint64_t after_finish_unindexed(const repo::Repository& repo) {
+  auto report = repo::verify(repo, {.read_data = false, .read_data_percent = 100, .day = {}});
+  REQUIRE(report);
+  return report->unindexed_packs;
+}
+
 }  // namespace
 
 TEST_CASE("prune killed at any point leaves a verified repository and a second prune finishes",
@@ -53,8 +61,11 @@ TEST_CASE("prune killed at any point leaves a verified repository and a second p
   const KillPoint kill =
       GENERATE(KillPoint{repo::FaultPoint::prune_remove_snapshot, 1, "before the first record"},
                KillPoint{repo::FaultPoint::prune_remove_snapshot, 3, "between records"},
-               KillPoint{repo::FaultPoint::prune_delete_object, 1, "before the first object"},
-               KillPoint{repo::FaultPoint::prune_delete_object, 6, "among the objects"},
+               KillPoint{repo::FaultPoint::prune_write_pack, 1, "before a rewritten pack"},
+               KillPoint{repo::FaultPoint::prune_write_index, 1, "before the new index"},
+               KillPoint{repo::FaultPoint::prune_delete_index, 1, "before the old index"},
+               KillPoint{repo::FaultPoint::prune_delete_object, 1, "before the first pack"},
+               KillPoint{repo::FaultPoint::prune_delete_object, 3, "among the packs"},
                KillPoint{repo::FaultPoint::prune_delete_temp, 2, "among the temp files"});
   INFO("killed " << kill.name);
   BackupFixture fx(local_node());
@@ -66,8 +77,8 @@ TEST_CASE("prune killed at any point leaves a verified repository and a second p
     write_file(fx.file("d" + std::to_string(i) + "/g"), "in a directory", 1000);
     history.backup();
   }
-  write_file(fx.repo_dir + "/tmp/obj.tmp.1.1", "a writer died");
-  write_file(fx.repo->object_path(Hash::of("y", 1)) + ".tmp.1.2", "y");
+  write_file(fx.repo_dir + "/data/00/pack.tmp.1.1", "a writer died");
+  write_file(fx.repo_dir + "/index/ab.tmp.1.2", "y");
   auto dry = repo::prune(*fx.repo, keep_last(2), {.node = {}, .dry_run = true});
   REQUIRE(dry);
   REQUIRE(dry->snapshots_removed == 4);
@@ -89,8 +100,9 @@ TEST_CASE("prune killed at any point leaves a verified repository and a second p
   REQUIRE(remaining);
   CHECK(remaining->size() == 2);
   // Everything the interrupted prune meant to delete is gone, nothing else.
-  CHECK(objects_on_disk(*fx.repo) == referenced(*fx.repo, *remaining));
-  CHECK(std::filesystem::is_empty(fx.repo_dir + "/tmp"));
+  CHECK(indexed_blobs(*fx.repo) == referenced(*fx.repo, *remaining));
+  CHECK(fx.repo->storage().list_incomplete()->empty());
+  CHECK(after_finish_unindexed(*fx.repo) == 0);
   CHECK(history.check_restores() == 2);
   auto verified = repo::verify(*fx.repo, {});
   REQUIRE(verified);

@@ -1,5 +1,6 @@
-// Prune: exactly the unreferenced objects go, every kept snapshot still restores, and the
-// repository's lock and object index keep backups correct around it.
+// Prune: exactly the unreferenced blobs leave the index, packs are deleted or rewritten by
+// their unused share, every kept snapshot still restores, and the repository's lock and index
+// keep backups correct around it.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -34,7 +35,7 @@ TEST_CASE("prune frees exactly the unreferenced objects and kept snapshots resto
   history.backup();  // S3: f0 v3, listing L3
   write_file(fx.file("f3"), "a new file", 1600);
   history.backup();  // S4: f3, listing L4
-  const auto before = objects_on_disk(*fx.repo);
+  const auto before = indexed_blobs(*fx.repo);
   REQUIRE(before.size() == 3 + 2 + 2 + 2 + 1);
 
   auto report = repo::prune(*fx.repo, keep_last(2), {});
@@ -45,7 +46,7 @@ TEST_CASE("prune frees exactly the unreferenced objects and kept snapshots resto
   CHECK(report->objects_removed == 4);
   CHECK(report->objects_kept == before.size() - 4);
   CHECK(report->temps_removed == 0);
-  const auto after = objects_on_disk(*fx.repo);
+  const auto after = indexed_blobs(*fx.repo);
   CHECK(after.size() == before.size() - 4);
   auto remaining = fx.repo->snapshots("01_node");
   REQUIRE(remaining->size() == 2);
@@ -68,9 +69,9 @@ TEST_CASE("a dry run deletes nothing and predicts exactly what prune then remove
     write_file(fx.file("f1"), "f1 version " + std::to_string(i), 1000 + i);
     history.backup();
   }
-  write_file(fx.repo_dir + "/tmp/obj.tmp.1.1", "died while streaming");
+  write_file(fx.repo_dir + "/data/00/pack.tmp.1.1", "died while writing a pack");
   const uint64_t bytes_before = fx.repo_bytes();
-  const auto objects_before = objects_on_disk(*fx.repo);
+  const auto objects_before = indexed_blobs(*fx.repo);
 
   auto dry = repo::prune(*fx.repo, keep_last(1), {.node = {}, .dry_run = true});
   REQUIRE(dry);
@@ -79,7 +80,7 @@ TEST_CASE("a dry run deletes nothing and predicts exactly what prune then remove
   CHECK(dry->objects_removed == 6);  // three old f1 versions and their listings
   CHECK(dry->temps_removed == 1);
   CHECK(fx.repo_bytes() == bytes_before);
-  CHECK(objects_on_disk(*fx.repo) == objects_before);
+  CHECK(indexed_blobs(*fx.repo) == objects_before);
   CHECK(fx.repo->snapshots("01_node")->size() == 4);
 
   auto real = repo::prune(*fx.repo, keep_last(1), {});
@@ -88,9 +89,9 @@ TEST_CASE("a dry run deletes nothing and predicts exactly what prune then remove
   CHECK(real->objects_removed == dry->objects_removed);
   CHECK(real->temps_removed == dry->temps_removed);
   CHECK(real->bytes_freed == dry->bytes_freed);
-  // The one file prune adds: the generation that tells other processes to re-read the index.
-  const uint64_t generation = read_whole(fx.repo_dir + "/generation").size();
-  CHECK(fx.repo_bytes() == bytes_before - real->bytes_freed + generation);
+  CHECK(dry->bytes_written == 0);
+  // What prune adds: the rewritten packs and the index file that replaces the old ones.
+  CHECK(fx.repo_bytes() == bytes_before - real->bytes_freed + real->bytes_written);
   REQUIRE(dry->nodes.size() == 1);
   CHECK(dry->nodes[0].snapshots.back().keep);
   CHECK(dry->nodes[0].snapshots.back().reasons == std::vector<std::string>{"latest", "last"});
@@ -100,17 +101,17 @@ TEST_CASE("prune deletes the temp files of writers that died", "[prune]") {
   BackupFixture fx(local_node());
   fx.make_files(2);
   REQUIRE(fx.run().ok);
-  const std::string staged = fx.repo->object_path(Hash::of("x", 1)) + ".tmp.4242.7";
+  const std::string staged = fx.repo_dir + "/data/ab/ab12.tmp.4242.7";
   write_file(staged, "x");
-  write_file(fx.repo_dir + "/tmp/obj.tmp.4242.8", "half a large object");
-  write_file(fx.repo_dir + "/snapshots/01_node/20261129T100000Z-abcdef.json.tmp.4242.9", "{");
-  write_file(fx.repo_dir + "/generation.tmp.4242.10", "");
+  write_file(fx.repo_dir + "/index/cd34.tmp.4242.8", "half an index");
+  write_file(fx.repo_dir + "/snapshots/01_node/20261129T100000Z-abcdef.tmp.4242.9", "{");
+  write_file(fx.repo_dir + "/config.tmp.4242.10", "");
 
   auto report = repo::prune(*fx.repo, keep_last(1), {});
   REQUIRE(report);
   CHECK(report->temps_removed == 4);
   CHECK_FALSE(std::filesystem::exists(staged));
-  CHECK(std::filesystem::is_empty(fx.repo_dir + "/tmp"));
+  CHECK(fx.repo->storage().list_incomplete()->empty());
   CHECK(fx.repo->snapshots("01_node")->size() == 1);
   require_verified(*fx.repo);
 }
@@ -155,8 +156,8 @@ TEST_CASE("a backup after a prune in another process stores content the prune de
   history.backup();
   write_file(fx.file("f"), "new content", 1800);
   history.backup();
-  const Hash old_hash = Hash::of("old content", 11);
-  REQUIRE(fx.repo->has_object(old_hash));  // the index is loaded and lists it
+  const auto old_id = fx.repo->blob_id("old content");
+  REQUIRE(fx.repo->has_blob(old_id));  // the index is loaded and lists it
 
   auto other = repo::Repository::open(fx.repo_dir, false);
   REQUIRE(other);
@@ -167,7 +168,8 @@ TEST_CASE("a backup after a prune in another process stores content the prune de
   write_file(fx.file("f"), "old content", 1700);
   const auto id = history.backup();
   CHECK(fx.repo->snapshots("01_node")->back().counts.bytes_stored == 11);
-  CHECK(std::filesystem::exists(fx.repo->object_path(old_hash)));
+  CHECK(fx.repo->has_blob(old_id));
+  CHECK(indexed_blobs(*fx.repo).contains(old_id));
   require_verified(*fx.repo);
   CHECK(history.check_restores() == 2);
 }

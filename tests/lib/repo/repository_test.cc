@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "repo/restore.h"
 #include "repo/verify.h"
 #include "support/backup_fixture.h"
 
@@ -31,7 +32,7 @@ TEST_CASE("the repository is private: directories 0700, files 0600", "[repo]") {
     if (e.is_regular_file()) CHECK(mode_of(e.path()) == 0600);
   }
   CHECK(mode_of(fx.repo_dir) == 0700);
-  CHECK(std::filesystem::is_empty(fx.repo_dir + "/tmp"));  // no staging leftovers
+  CHECK(fx.repo->storage().list_incomplete()->empty());  // no staging leftovers
 }
 
 TEST_CASE("identical content is stored once, across files and runs", "[repo]") {
@@ -44,7 +45,7 @@ TEST_CASE("identical content is stored once, across files and runs", "[repo]") {
   CHECK(result.counts.bytes_stored == 10);
 }
 
-TEST_CASE("verify passes a good repository and names corrupt and missing objects", "[repo]") {
+TEST_CASE("verify passes a good repository and names corrupt blobs and missing packs", "[repo]") {
   BackupFixture fx(local_node());
   fx.make_files(3);
   REQUIRE(fx.run().ok);
@@ -52,25 +53,48 @@ TEST_CASE("verify passes a good repository and names corrupt and missing objects
   REQUIRE(good);
   CHECK(good->problems.empty());
   CHECK(good->snapshots == 1);
-  CHECK(good->objects == 4);  // three contents and one listing
+  CHECK(good->blobs == 4);  // three contents and one listing
+  CHECK(good->packs == 2);  // one of data, one of listings
+  CHECK(good->packs_read == 2);
 
-  const auto f0 = fx.entry(fx.file("f0"));
-  const auto f1 = fx.entry(fx.file("f1"));
-  std::ofstream(fx.repo->object_path(f0->hash), std::ios::app) << "bit rot";
-  std::filesystem::remove(fx.repo->object_path(f1->hash));
-
+  // One flipped byte inside f0's blob.
+  const auto f0 = fx.repo->blob_id("content of file 0\n");
+  const auto where = fx.repo->locate(f0);
+  REQUIRE(where);
+  const std::string pack = fx.repo_dir + "/" + repo::pack_name(where->pack_id);
+  {
+    std::fstream file(pack, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(where->offset + 3);
+    file.put('\x5a');
+  }
   auto bad = repo::verify(*fx.repo, {});
   REQUIRE(bad);
-  REQUIRE(bad->problems.size() == 2);
-  const std::string all = bad->problems[0] + "\n" + bad->problems[1];
-  CHECK_THAT(all, Catch::Contains(f0->hash.hex() + " is corrupt"));
-  CHECK_THAT(all, Catch::Contains(fx.file("f1") + ": object " + f1->hash.hex() + " is missing"));
-  CHECK_THAT(all, Catch::Contains("snapshot 01_node/"));
+  std::string all;
+  for (const auto& p : bad->problems) all += p + "\n";
+  CHECK_THAT(all, Catch::Contains("blob " + f0.hex()));
+  CHECK_THAT(all, Catch::Contains("corrupt"));
 
-  auto fast = repo::verify(*fx.repo, {.read_data = false});
+  // Restore refuses f0 and restores the rest.
+  TempDir target;
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  auto restored = repo::restore(*fx.repo, *latest, {}, target.path(), {});
+  REQUIRE(restored);
+  REQUIRE(restored->errors.size() == 1);
+  CHECK_THAT(restored->errors[0].message(), Catch::Contains(fx.file("f0")));
+  CHECK_FALSE(std::filesystem::exists(target.path() + fx.file("f0")));
+  CHECK(read_whole(target.path() + fx.file("f1")) == "content of file 1\n");
+
+  // Without reading data the flip goes unseen; a missing pack does not.
+  auto fast = repo::verify(*fx.repo, {.read_data = false, .read_data_percent = 100, .day = {}});
   REQUIRE(fast);
-  CHECK(fast->objects == 0);
-  CHECK(fast->problems.size() == 1);  // only the missing object
+  CHECK(fast->packs_read == 0);
+  CHECK(fast->problems.empty());
+  std::filesystem::remove(pack);
+  auto missing = repo::verify(*fx.repo, {.read_data = false, .read_data_percent = 100, .day = {}});
+  REQUIRE(missing);
+  REQUIRE_FALSE(missing->problems.empty());
+  CHECK_THAT(missing->problems.front(), Catch::Contains(pack + " is missing"));
 }
 
 TEST_CASE("opening a directory that is not a repository fails clearly", "[repo]") {
@@ -93,14 +117,14 @@ TEST_CASE("a no-change run stores no listing: unchanged directories are shared",
     }
   }
   REQUIRE(fx.run().ok);
-  const auto objects_before = fx.repo->list_objects()->size();
+  const auto objects_before = fx.repo->list_blobs()->size();
   const auto bytes_before = fx.repo_bytes();
   REQUIRE(fx.run().ok);
-  CHECK(fx.repo->list_objects()->size() == objects_before);
+  CHECK(fx.repo->list_blobs()->size() == objects_before);
   CHECK(fx.repo_bytes() - bytes_before <= 4096);
 
   write_file(fx.file("d7/f3"), "changed", 600);
   REQUIRE(fx.run().ok);
   // The changed file, its directory's listing and the root listing: nothing else.
-  CHECK(fx.repo->list_objects()->size() == objects_before + 3);
+  CHECK(fx.repo->list_blobs()->size() == objects_before + 3);
 }

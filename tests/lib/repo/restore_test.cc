@@ -20,17 +20,17 @@ repo::SnapshotRecord crafted_record(repo::Repository& repo, const std::string& r
                                     const std::string& child_name) {
   auto batch = repo.new_batch();
   const std::string content = "payload";
-  const Hash content_hash = Hash::of(content.data(), content.size());
-  REQUIRE(batch->put(content_hash, content));
+  auto chunk = batch->add(repo::BlobType::data, content);
+  REQUIRE(chunk);
   repo::TreeEntry file;
   file.name = child_name;
   file.type = fs::FileType::regular;
   file.mode = 0644;
   file.size = content.size();
-  file.object = content_hash;
-  const std::string listing = repo::encode_tree({{file}});
-  const Hash tree_hash = Hash::of(listing.data(), listing.size());
-  REQUIRE(batch->put(tree_hash, listing));
+  file.xxh3 = Hash::of(content.data(), content.size());
+  file.content = {chunk->id};
+  auto listing = batch->add(repo::BlobType::tree, repo::encode_tree({{file}}));
+  REQUIRE(listing);
   REQUIRE(batch->commit());
   repo::SnapshotRecord record;
   record.id = "20261129T000000Z-evil00";
@@ -38,7 +38,7 @@ repo::SnapshotRecord crafted_record(repo::Repository& repo, const std::string& r
   repo::TreeEntry dir;
   dir.type = fs::FileType::directory;
   dir.mode = 0755;
-  dir.object = tree_hash;
+  dir.tree = listing->id;
   record.roots.push_back({root_path, dir});
   REQUIRE(repo.write_snapshot(record));
   return record;

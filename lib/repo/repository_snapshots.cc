@@ -1,0 +1,76 @@
+// Snapshot records in storage: snapshots/<node>/<id>, each a sealed, compressed JSON record.
+#include <algorithm>
+#include <cerrno>
+
+#include "repo/repository.h"
+
+namespace nb::repo {
+
+namespace {
+
+// Record names are snapshot ids: anything else in the directory (a format-1 "<id>.json" left
+// by an interrupted migration) is not a record of this format.
+bool is_record_name(std::string_view name) {
+  const auto slash = name.find_last_of('/');
+  const auto id = name.substr(slash + 1);
+  return !id.empty() && id.find('.') == std::string_view::npos;
+}
+
+}  // namespace
+
+std::string Repository::snapshot_name(const std::string& node, const std::string& id) {
+  return "snapshots/" + node + "/" + id;
+}
+
+Result<> Repository::write_snapshot(const SnapshotRecord& record) {
+  if (auto r = check_fault(FaultPoint::write_snapshot); !r) return r;
+  return storage_->put(snapshot_name(record.node, record.id), seal(keys_, encode_snapshot(record)));
+}
+
+Result<uint64_t> Repository::remove_snapshot(const std::string& node, const std::string& id) {
+  const std::string name = snapshot_name(node, id);
+  auto listed = storage_->list(name);
+  if (!listed) return std::unexpected(listed.error());
+  uint64_t size = 0;
+  for (const auto& f : *listed) size += f.name == name ? f.size : 0;
+  if (auto r = storage_->remove(name); !r) return std::unexpected(r.error());
+  return size;
+}
+
+Result<std::vector<SnapshotRecord>> Repository::snapshots(const std::string& node) const {
+  auto files = storage_->list(node.empty() ? "snapshots/" : "snapshots/" + node + "/");
+  if (!files) return std::unexpected(files.error());
+  std::vector<SnapshotRecord> out;
+  for (const auto& f : *files) {
+    if (!is_record_name(f.name)) continue;
+    auto sealed = storage_->get(f.name);
+    if (!sealed) {
+      if (sealed.error().code() == ENOENT) continue;  // removed while listing
+      return std::unexpected(sealed.error());
+    }
+    const std::string what = storage_->describe(f.name);
+    auto text = unseal(keys_, *sealed, what);
+    if (!text) return std::unexpected(text.error());
+    auto record = decode_snapshot(*text, what);
+    if (!record) return std::unexpected(record.error());
+    record->stored_size = f.size;
+    out.push_back(std::move(*record));
+  }
+  std::sort(out.begin(), out.end(), [](const SnapshotRecord& a, const SnapshotRecord& b) {
+    return std::tie(a.finished_ns, a.id) < std::tie(b.finished_ns, b.id);
+  });
+  return out;
+}
+
+Result<SnapshotRecord> Repository::find_snapshot(const std::string& node,
+                                                 const std::string& id) const {
+  auto all = snapshots(node);
+  if (!all) return std::unexpected(all.error());
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+    if (id == "latest" ? !it->partial : it->id == id) return std::move(*it);
+  }
+  return fail("find snapshot", node + " " + id, ENOENT,
+              id == "latest" ? "node has no complete snapshot" : "no such snapshot");
+}
+
+}  // namespace nb::repo
