@@ -53,6 +53,10 @@ Result<std::vector<SnapshotRecord>> Repository::snapshots(const std::string& nod
     if (!text) return std::unexpected(text.error());
     auto record = decode_snapshot(*text, what);
     if (!record) return std::unexpected(record.error());
+    // A record moved under another name (another node's, say) is not taken for that one.
+    if (snapshot_name(record->node, record->id) != f.name) {
+      return fail("read snapshot", what, EIO, "the record's node and id do not match its name");
+    }
     record->stored_size = f.size;
     out.push_back(std::move(*record));
   }

@@ -171,6 +171,11 @@ void check_snapshots(const Repository& repo, const Index& index, VerifyReport& r
       report.problems.push_back("snapshot record " + record.error().message());
       continue;
     }
+    if (Repository::snapshot_name(record->node, record->id) != f.name) {
+      report.problems.push_back("snapshot record " + what + " names " + record->node + "/" +
+                                record->id + ": moved from another name");
+      continue;
+    }
     checker.check(*record);
   }
 }
