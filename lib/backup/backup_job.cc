@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <unordered_set>
 
 #include "backup/content_reader.h"
@@ -56,6 +57,12 @@ class JobRun {
     auto lock = repo_.lock(/*exclusive=*/false);
     if (!lock) return std::unexpected(lock.error());
     repo_.prefetch_index();  // read on the other core while this one walks
+    // So are the chunk lists of the node's newest snapshot, when there are entries to match.
+    std::future<PriorFiles> prior_files;
+    if (!store_.entries(node_)->empty()) {
+      prior_files =
+          std::async(std::launch::async, [this] { return load_prior_files(repo_, node_); });
+    }
     auto scan = scan_roots(fs_, roots_, opts_.exclude);
     if (!scan) return std::unexpected(scan.error());
     phase("walk");
@@ -63,7 +70,7 @@ class JobRun {
     for (const auto& problem : scan_.problems) warn(problem.message());
     result_.counts.errors += scan_.problems.size();
     prior_ = store_.entries(node_);  // shared, immutable: no copy
-    if (!prior_->empty()) prior_files_ = load_prior_files(repo_, node_);
+    if (prior_files.valid()) prior_files_ = prior_files.get();
     phase("prior snapshot");
     const auto to_read = plan();
     phase("quick check");

@@ -33,13 +33,13 @@ Chunker::Chunker(const std::array<uint8_t, 32>& seed) {
 }
 
 size_t Chunker::find_cut() {
-  const size_t n = buffer_.size();
+  const size_t n = buffer_.size() - start_;
   if (scanned_ < ChunkSizes::kMin) {
     scanned_ = ChunkSizes::kMin;
     hash_ = 0;
   }
   const size_t limit = std::min(n, ChunkSizes::kMax);
-  const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data());
+  const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data()) + start_;
   size_t i = scanned_;
   for (; i < std::min(limit, ChunkSizes::kAverage); ++i) {
     hash_ = (hash_ << 1) + gear_[p[i]];
@@ -54,12 +54,18 @@ size_t Chunker::find_cut() {
 }
 
 Result<> Chunker::feed(std::string_view data, const Emit& emit) {
+  // Emitted chunks are skipped over, not erased, and the buffer is compacted once per feed:
+  // erasing each chunk's bytes would move the rest of the buffer once per chunk.
+  if (start_ > 0) {
+    buffer_.erase(0, start_);
+    start_ = 0;
+  }
   buffer_.append(data);
-  while (buffer_.size() > ChunkSizes::kMin) {
+  while (buffer_.size() - start_ > ChunkSizes::kMin) {
     const size_t cut = find_cut();
     if (cut == 0) break;
-    if (auto r = emit(std::string_view(buffer_).substr(0, cut)); !r) return r;
-    buffer_.erase(0, cut);
+    if (auto r = emit(std::string_view(buffer_).substr(start_, cut)); !r) return r;
+    start_ += cut;
     scanned_ = 0;
     hash_ = 0;
   }
@@ -68,13 +74,14 @@ Result<> Chunker::feed(std::string_view data, const Emit& emit) {
 
 Result<> Chunker::finish(const Emit& emit) {
   Result<> r;
-  if (!buffer_.empty()) r = emit(buffer_);
+  if (buffer_.size() > start_) r = emit(std::string_view(buffer_).substr(start_));
   reset();
   return r;
 }
 
 void Chunker::reset() {
   buffer_.clear();
+  start_ = 0;
   scanned_ = 0;
   hash_ = 0;
 }

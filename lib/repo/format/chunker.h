@@ -49,7 +49,8 @@ class Chunker {
 
   std::array<uint64_t, 256> gear_{};
   std::string buffer_;
-  size_t scanned_ = 0;  // buffer_ positions already rolled into hash_
+  size_t start_ = 0;    // where the current chunk begins in buffer_
+  size_t scanned_ = 0;  // positions after start_ already rolled into hash_
   uint64_t hash_ = 0;
 };
 
