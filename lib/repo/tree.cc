@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "repo/tree_fast.h"
 #include "repo/tree_json.h"
 #include "util/json_text.h"
 
@@ -128,6 +129,7 @@ std::string encode_tree(const Tree& tree) {
 }
 
 Result<Tree> decode_tree(std::string_view data, const std::string& what) {
+  if (auto fast = decode_canonical_tree(data)) return std::move(*fast);
   try {
     const json doc = json::parse(data);
     Tree tree;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "repo/key_passwd.h"
+#include "repo/open_repository.h"
 #include "repo/restore.h"
 #include "repo/verify.h"
 #include "support/snapshot_history.h"
@@ -171,4 +172,33 @@ TEST_CASE("key passwd: the new passphrase opens the repository, the old one no l
   auto latest = reopened->find_snapshot("01_node", "latest");
   REQUIRE(latest);
   CHECK(latest->roots.size() == 1);
+}
+
+TEST_CASE("the passphrase comes from the password file, else the systemd credential",
+          "[repo][crypto]") {
+  TempDir dir;
+  config::Config config;
+  config.source = dir / "config.json";
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  auto none = repo::configured_passphrase(config);
+  REQUIRE_FALSE(none);
+  CHECK_THAT(none.error().message(), Catch::Contains(repo::kPasswordCredential));
+
+  write_file(dir / "creds/nodebackup-repository-password", "from systemd\n");
+  ::setenv("CREDENTIALS_DIRECTORY", (dir / "creds").c_str(), 1);
+  auto credential = repo::configured_passphrase(config);
+  ::unsetenv("CREDENTIALS_DIRECTORY");
+  REQUIRE(credential);
+  CHECK(*credential == "from systemd");
+
+  write_file(dir / "pw", "from the file\r\nsecond line ignored\n");
+  ::chmod((dir / "pw").c_str(), 0600);
+  config.repository_password_file = dir / "pw";
+  auto file = repo::configured_passphrase(config);
+  REQUIRE(file);
+  CHECK(*file == "from the file");
+  ::chmod((dir / "pw").c_str(), 0640);
+  auto group_readable = repo::configured_passphrase(config);
+  REQUIRE_FALSE(group_readable);
+  CHECK_THAT(group_readable.error().message(), Catch::Contains("chmod 0600"));
 }

@@ -147,3 +147,28 @@ TEST_CASE("migrate killed midway resumes, and every snapshot restores byte-ident
   REQUIRE(again);
   CHECK(again->already_format2);
 }
+
+TEST_CASE("migrate --encrypt converts into an encrypted repository", "[migrate][crypto]") {
+  TempDir dir;
+  const std::string repo_dir = dir / "repo";
+  std::filesystem::copy(kFixture + "/repo", repo_dir, std::filesystem::copy_options::recursive);
+  const auto expected = nlohmann::json::parse(read_whole(kFixture + "/expected.json"));
+  repo::MigrateOptions options;
+  options.init = {.encrypt = true, .passphrase = "migrated", .kdf = {1, 8 << 20}};
+  REQUIRE(repo::migrate(storage_at(repo_dir), options));
+  CHECK_FALSE(repo::Repository::open(repo_dir, false));  // needs the passphrase now
+  repo::OpenOptions open;
+  open.passphrase = []() -> Result<std::string> { return std::string("migrated"); };
+  auto repo = repo::Repository::open(repo::open_local_storage(repo_dir), open);
+  REQUIRE(repo);
+  CHECK((*repo)->keys().encrypted);
+  auto records = (*repo)->snapshots("01_node");
+  REQUIRE(records);
+  REQUIRE(records->size() == 3);
+  TempDir target;
+  auto restored = repo::restore(**repo, records->back(), {}, target.path(), {});
+  REQUIRE(restored);
+  CHECK(restored->errors.empty());
+  CHECK(describe(target.path() + expected.at("source").get<std::string>()) ==
+        expected.at(records->back().id));
+}

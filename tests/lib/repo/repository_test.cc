@@ -128,3 +128,24 @@ TEST_CASE("a no-change run stores no listing: unchanged directories are shared",
   // The changed file, its directory's listing and the root listing: nothing else.
   CHECK(fx.repo->list_blobs()->size() == objects_before + 3);
 }
+
+TEST_CASE("verify --read-data-subset reads a different slice each day and all of it in k days",
+          "[repo]") {
+  BackupFixture fx(local_node());
+  for (int i = 0; i < 8; ++i) {
+    write_file(fx.file("f" + std::to_string(i)), "run " + std::to_string(i), 1000 + i);
+    REQUIRE(fx.run().ok);  // a data pack and a listing pack per run
+  }
+  auto all = repo::verify(*fx.repo, {});
+  REQUIRE(all);
+  REQUIRE(all->packs == 16);
+  uint64_t read = 0;
+  for (int64_t day = 100; day < 104; ++day) {  // 25 %: four groups, four days
+    auto slice = repo::verify(*fx.repo, {.read_data = true, .read_data_percent = 25, .day = day});
+    REQUIRE(slice);
+    CHECK(slice->problems.empty());
+    CHECK(slice->packs_read < all->packs);
+    read += slice->packs_read;
+  }
+  CHECK(read == all->packs);
+}
