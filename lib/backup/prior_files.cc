@@ -8,9 +8,9 @@ namespace nb::backup {
 
 PriorFiles load_prior_files(const repo::Repository& repo, const std::string& node) {
   PriorFiles out;
-  auto records = repo.snapshots(node);
-  if (!records || records->empty()) return out;
-  const auto& newest = records->back();
+  auto record = repo.newest_snapshot(node);
+  if (!record || !*record) return out;
+  const auto& newest = **record;
   for (const auto& root : newest.roots) {
     auto walked = repo::walk_entry(repo, root.path, root.entry,
                                    [&](const std::string& path, const repo::TreeEntry& e) {

@@ -124,6 +124,9 @@ class Repository {
   Result<uint64_t> remove_snapshot(const std::string& node, const std::string& id);
   // Oldest first; every node when `node` is empty. Unreadable records are errors.
   Result<std::vector<SnapshotRecord>> snapshots(const std::string& node = {}) const;
+  // The record of the node's newest snapshot, partial or not, found by name (ids sort by
+  // time) so that its cost does not grow with the node's history; nullopt when it has none.
+  Result<std::optional<SnapshotRecord>> newest_snapshot(const std::string& node) const;
   // By id, or "latest": the newest complete (non-partial) snapshot of the node.
   Result<SnapshotRecord> find_snapshot(const std::string& node, const std::string& id) const;
   static std::string snapshot_name(const std::string& node, const std::string& id);
@@ -138,6 +141,7 @@ class Repository {
   Repository(std::unique_ptr<Storage> storage, RepoKeys keys, bool format1)
       : storage_(std::move(storage)), keys_(keys), format1_(format1) {}
   Result<> ensure_index() const;
+  Result<SnapshotRecord> read_record(const std::string& name) const;
 
   std::unique_ptr<Storage> storage_;
   RepoKeys keys_;

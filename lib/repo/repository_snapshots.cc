@@ -37,27 +37,56 @@ Result<uint64_t> Repository::remove_snapshot(const std::string& node, const std:
   return size;
 }
 
+Result<SnapshotRecord> Repository::read_record(const std::string& name) const {
+  auto sealed = storage_->get(name);
+  if (!sealed) return std::unexpected(sealed.error());
+  const std::string what = storage_->describe(name);
+  auto text = unseal(keys_, *sealed, what);
+  if (!text) return std::unexpected(text.error());
+  auto record = decode_snapshot(*text, what);
+  if (!record) return std::unexpected(record.error());
+  // A record moved under another name (another node's, say) is not taken for that one.
+  if (snapshot_name(record->node, record->id) != name) {
+    return fail("read snapshot", what, EIO, "the record's node and id do not match its name");
+  }
+  record->stored_size = sealed->size();
+  return record;
+}
+
+Result<std::optional<SnapshotRecord>> Repository::newest_snapshot(const std::string& node) const {
+  auto files = storage_->list("snapshots/" + node + "/");
+  if (!files) return std::unexpected(files.error());
+  // Ids begin with their second (20261129T100000Z-…): only the records of the newest second
+  // are read, and the one that finished last among them wins.
+  const auto second = [](const std::string& name) { return name.substr(0, name.rfind('-')); };
+  std::string newest;
+  for (const auto& f : *files) {
+    if (is_record_name(f.name) && second(f.name) > newest) newest = second(f.name);
+  }
+  std::optional<SnapshotRecord> best;
+  for (const auto& f : *files) {
+    if (!is_record_name(f.name) || second(f.name) != newest) continue;
+    auto record = read_record(f.name);
+    if (!record) return std::unexpected(record.error());
+    if (!best ||
+        std::tie(record->finished_ns, record->id) > std::tie(best->finished_ns, best->id)) {
+      best = std::move(*record);
+    }
+  }
+  return best;
+}
+
 Result<std::vector<SnapshotRecord>> Repository::snapshots(const std::string& node) const {
   auto files = storage_->list(node.empty() ? "snapshots/" : "snapshots/" + node + "/");
   if (!files) return std::unexpected(files.error());
   std::vector<SnapshotRecord> out;
   for (const auto& f : *files) {
     if (!is_record_name(f.name)) continue;
-    auto sealed = storage_->get(f.name);
-    if (!sealed) {
-      if (sealed.error().code() == ENOENT) continue;  // removed while listing
-      return std::unexpected(sealed.error());
+    auto record = read_record(f.name);
+    if (!record) {
+      if (record.error().code() == ENOENT) continue;  // removed while listing
+      return std::unexpected(record.error());
     }
-    const std::string what = storage_->describe(f.name);
-    auto text = unseal(keys_, *sealed, what);
-    if (!text) return std::unexpected(text.error());
-    auto record = decode_snapshot(*text, what);
-    if (!record) return std::unexpected(record.error());
-    // A record moved under another name (another node's, say) is not taken for that one.
-    if (snapshot_name(record->node, record->id) != f.name) {
-      return fail("read snapshot", what, EIO, "the record's node and id do not match its name");
-    }
-    record->stored_size = f.size;
     out.push_back(std::move(*record));
   }
   std::sort(out.begin(), out.end(), [](const SnapshotRecord& a, const SnapshotRecord& b) {
