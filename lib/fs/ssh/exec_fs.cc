@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <future>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "fs/ssh/find_records.h"
 #include "fs/ssh/remote_command.h"
@@ -20,6 +21,9 @@ namespace {
 // tar stream of their own and are streamed to the sink.
 constexpr uint64_t kWholeFileLimit = 4 << 20;
 constexpr uint64_t kBatchBytes = 64 << 20;
+// What one run of small files may hold in memory before its members count as changed while
+// read (a file that grew after the walk, or a node that sends more than it was asked for).
+constexpr uint64_t kBatchMemoryLimit = 2 * kBatchBytes;
 
 const std::string kTar =
     "tar --null --verbatim-files-from --no-recursion --absolute-names --format=posix "
@@ -47,7 +51,15 @@ Error missing_member(const std::string& path, const std::string& err) {
 struct Member {
   FileMeta opened;
   std::string content;
+  bool overflowed = false;  // dropped: more content than the batch may hold
 };
+
+// The node's tar names its members; a node is not trusted, so a member must be one of the
+// files asked for, each at most once.
+Error unasked_member(const std::string& node, const std::string& path) {
+  return Error("read tar stream", node, EPROTO,
+               "the node sent a member that was not asked for: \"" + path.substr(0, 256) + "\"");
+}
 
 // A run of small files as fetched: contents and metadata from tar, metadata after from the
 // re-stat, and tar's complaints about files it could not read.
@@ -129,13 +141,34 @@ Result<std::unordered_map<std::string, FileMeta>> restat(SshConnection& c,
 Result<SmallBatch> ExecFs::fetch_small(SshConnection& c, const std::vector<std::string>& paths) {
   SmallBatch batch;
   batch.paths = paths;
+  const std::unordered_set<std::string_view> asked(batch.paths.begin(), batch.paths.end());
   Member* current = nullptr;
+  uint64_t held = 0;
   TarReader tar({.begin = [&](const std::string& path, const FileMeta& meta) -> Result<> {
+                   if (!asked.contains(path) || batch.members.contains(path)) {
+                     return std::unexpected(unasked_member(target_.node_id, path));
+                   }
+                   // Every file of this run was small when walked: a member claiming more
+                   // than the run may hold would only be read to be dropped.
+                   if (meta.size > kBatchMemoryLimit) {
+                     return fail("read tar stream", target_.node_id, EPROTO,
+                                 "the node sent " + std::to_string(meta.size) + " bytes for " +
+                                     path.substr(0, 256) + ", walked as a small file",
+                                 true);
+                   }
                    current = &batch.members[path];
                    current->opened = meta;
                    return {};
                  },
                  .data = [&](std::string_view chunk) -> Result<> {
+                   if (current->overflowed) return {};
+                   if (held + chunk.size() > kBatchMemoryLimit) {
+                     held -= current->content.size();
+                     current->content = {};
+                     current->overflowed = true;
+                     return {};
+                   }
+                   held += chunk.size();
                    current->content.append(chunk);
                    return {};
                  },
@@ -164,6 +197,10 @@ Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
       continue;
     }
     const auto a = batch.after.find(path);
+    if (m->second.overflowed) {
+      sink.end(path, fail("read", path, EIO, "grew too large while being read", true));
+      continue;
+    }
     if (m->second.opened.type != FileType::regular || a == batch.after.end()) {
       sink.end(path, fail("open", path, 0, "no longer a regular file"));
       continue;
@@ -181,7 +218,10 @@ Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
 Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
   bool begun = false;
   Result<> sink_error;
-  TarReader tar({.begin = [&](const std::string&, const FileMeta& meta) -> Result<> {
+  TarReader tar({.begin = [&](const std::string& member, const FileMeta& meta) -> Result<> {
+                   if (member != path || begun) {
+                     return std::unexpected(unasked_member(target_.node_id, member));
+                   }
                    if (meta.type != FileType::regular) return {};
                    sink.begin(path, meta);
                    begun = true;
@@ -196,6 +236,11 @@ Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
                         [&](std::string_view chunk) { return tar.feed(chunk); });
   if (!sink_error) return sink_error;
   if (!run) return std::unexpected(run.error());
+  if (begun && !tar.finished()) {
+    // The sink has begun this file: it must be ended, and a stream cut short is not a copy.
+    sink.end(path, fail("read tar stream", path, EIO, "stream ended early", true));
+    return {};
+  }
   if (!begun) {
     sink.end(path, std::unexpected(missing_member(path, run->err)));
     return {};
