@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "util/error.h"
 
@@ -49,6 +51,14 @@ class SshConnection {
   const std::string& where() const { return where_; }
   std::chrono::seconds timeout() const { return timeout_; }
 
+  // Where a test may act between the steps of an operation on this connection (freeze the
+  // server at a chosen instant), as the repository's fault hook does for its writes.
+  using StepHook = std::function<void(std::string_view step)>;
+  void set_step_hook(StepHook hook) { step_hook_ = std::move(hook); }
+  void step(std::string_view name) const {
+    if (step_hook_) step_hook_(name);
+  }
+
  private:
   SshConnection() = default;
   Result<> handshake(const SshTarget& target);
@@ -60,6 +70,7 @@ class SshConnection {
   LIBSSH2_SFTP* sftp_ = nullptr;
   std::string where_;  // "02_node (backup@host:22)" for errors
   std::chrono::seconds timeout_{30};
+  StepHook step_hook_;
 };
 
 // "SHA256:…" as OpenSSH prints host key fingerprints.
