@@ -15,14 +15,19 @@ namespace nb {
 namespace {
 
 bool run_node(const config::NodeConfig& node, store::HashStore& store, repo::Repository& repo) {
-  auto fs = fs::open_node_fs(node);
-  if (!fs) {
-    spdlog::error("{} backup failed: {}", node.id, fs.error().message());
+  try {  // one node's failure, whatever it is, must not stop the others' runs
+    auto fs = fs::open_node_fs(node);
+    if (!fs) {
+      spdlog::error("{} backup failed: {}", node.id, fs.error().message());
+      return false;
+    }
+    backup::JobOptions options;
+    options.exclude = node.exclude;
+    return backup::BackupJob(node.id, node.paths, options).run(**fs, store, repo).ok;
+  } catch (const std::exception& e) {
+    spdlog::error("{} backup failed: internal error: {}", node.id, e.what());
     return false;
   }
-  backup::JobOptions options;
-  options.exclude = node.exclude;
-  return backup::BackupJob(node.id, node.paths, options).run(**fs, store, repo).ok;
 }
 
 }  // namespace

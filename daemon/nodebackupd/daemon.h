@@ -40,7 +40,7 @@ class Daemon {
   void watch_signals();
   void on_signal(int signal);
   void reload(std::function<void(Result<>)> done);
-  void finish_reload(Result<config::Config> loaded, std::map<std::string, int64_t> latest);
+  void finish_reload(Result<config::Config> loaded, LatestRuns latest);
   void begin_stop(const char* why);
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
   void arm_store_snapshot();
@@ -52,9 +52,9 @@ class Daemon {
   void update_status(const DaemonFacts& facts);
 
   // The control socket's commands (requests.cc).
-  void handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
-  void handle_run(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
-  void handle_diff(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
+  void handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply);
+  void handle_run(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply);
+  void handle_diff(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply);
 
   config::Config config_;
   int64_t started_ns_;
@@ -85,6 +85,6 @@ class Daemon {
 
 // Newest complete snapshot's finish time per node, so a restarted daemon knows which nodes
 // are overdue.
-std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo);
+LatestRuns latest_snapshots(const repo::Repository& repo);
 
 }  // namespace nb::daemon

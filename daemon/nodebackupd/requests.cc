@@ -19,16 +19,6 @@ nlohmann::json error_reply(const std::string& why) {
   return {{"ok", false}, {"error", why}};
 }
 
-// The request's "node", or an error reply when it is missing.
-std::optional<std::string> requested_node(const nlohmann::json& request, ReplyChannel& reply) {
-  const auto it = request.find("node");
-  if (it == request.end() || !it->is_string()) {
-    reply.send(error_reply("\"node\" (a node id) is required"), true);
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
 nlohmann::json diff_json(const std::string& node, const backup::JobResult& r) {
   if (!r.ok) return error_reply(r.error ? r.error->message() : "diff failed");
   uint64_t bytes = 0;
@@ -55,9 +45,8 @@ nlohmann::json diff_json(const std::string& node, const backup::JobResult& r) {
 
 }  // namespace
 
-void Daemon::handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
-  const auto it = request.find("command");
-  const std::string command = it != request.end() && it->is_string() ? it->get<std::string>() : "";
+void Daemon::handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+  const std::string& command = request.command;
   if (command == "status") {
     reply->send(status_json(facts(), *scheduler_), true);
   } else if (command == "run") {
@@ -71,18 +60,12 @@ void Daemon::handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel>
     });
   } else if (command == "metrics") {
     reply->send({{"ok", true}, {"metrics", metrics_text(facts(), *scheduler_)}}, true);
-  } else {
-    reply->send(error_reply("unknown command \"" + command +
-                            "\"; the commands are status, run, diff, reload, metrics"),
-                true);
   }
 }
 
-void Daemon::handle_run(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
-  const auto node = requested_node(request, *reply);
-  if (!node) return;
-  const auto wait = request.find("wait");
-  const bool waiting = wait != request.end() && wait->is_boolean() && wait->get<bool>();
+void Daemon::handle_run(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+  const auto& node = request.node;
+  const bool waiting = request.wait;
   RunListener listener;
   if (waiting) {
     listener = [reply](const nlohmann::json& event, bool last) { reply->send(event, last); };
@@ -96,9 +79,8 @@ void Daemon::handle_run(const nlohmann::json& request, std::shared_ptr<ReplyChan
               !waiting);
 }
 
-void Daemon::handle_diff(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
-  const auto node = requested_node(request, *reply);
-  if (!node) return;
+void Daemon::handle_diff(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+  const auto& node = request.node;
   const auto* config = config_.find_node(*node);
   if (config == nullptr) {
     reply->send(error_reply("no node \"" + *node + "\" in the running configuration"), true);
