@@ -23,8 +23,8 @@ constexpr std::chrono::seconds kStopDeadline{60};
 
 }  // namespace
 
-std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo) {
-  std::map<std::string, int64_t> latest;
+LatestRuns latest_snapshots(const repo::Repository& repo) {
+  LatestRuns latest;
   auto records = repo.snapshots();
   if (!records) {
     spdlog::warn("{}; every node is treated as never backed up", records.error().message());
@@ -32,8 +32,15 @@ std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo) {
   }
   for (const auto& record : *records) {
     if (record.partial) continue;
-    auto& t = latest[record.node];
-    t = std::max(t, record.finished_ns);
+    auto& run = latest[record.node];
+    if (run.finished_ns > record.finished_ns) continue;
+    run = RunRecord{};
+    run.started_ns = record.started_ns;
+    run.finished_ns = record.finished_ns;
+    run.ok = true;
+    run.counts = record.counts;
+    run.snapshot_id = record.id;
+    run.from_snapshot = true;
   }
   return latest;
 }
@@ -73,7 +80,7 @@ Result<> Daemon::start() {
   repo_ = std::move(*repo);
   auto server = ControlServer::bind(
       io_, config_.control_socket,
-      [this](const nlohmann::json& request, auto reply) { handle(request, std::move(reply)); });
+      [this](const ControlRequest& request, auto reply) { handle(request, std::move(reply)); });
   if (!server) return std::unexpected(server.error());
   server_ = std::move(*server);
   scheduler_ = std::make_unique<Scheduler>(io_, store_, *repo_, config_.max_concurrent_jobs);

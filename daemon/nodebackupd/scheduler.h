@@ -33,7 +33,7 @@ class Scheduler {
   // Brings the nodes in line with `config`: new nodes are scheduled (soon, when their newest
   // snapshot — `latest_ns`, finish time by node id — is older than their interval), removed
   // ones go once their running job ends, changed schedules re-arm.
-  void apply(const config::Config& config, const std::map<std::string, int64_t>& latest_ns);
+  void apply(const config::Config& config, const LatestRuns& latest);
 
   // Queues a run now, unless one is queued or running already; `listener` (may be empty) is
   // told about that run either way. Fails for an unknown node.
