@@ -7,19 +7,23 @@ build_packages=(cmake g++ make pkg-config python3
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
   openssh-server openssh-client procps
+  ccache
   prometheus)  # promtool: the tests check the metrics the daemon exports
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 # Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's
 # Depends (dpkg-shlibdeps), lintian, systemd-analyze, and a Debian 12 root booted by nspawn.
 package_packages=(dpkg-dev lintian systemd systemd-container debootstrap)
+# Only for scripts/fuzz.sh: AFL++ with its GCC plugin (afl-g++-fast).
+fuzz_packages=(afl++)
 
 wanted=("${build_packages[@]}")
 for group in "$@"; do
   case $group in
     --bench) wanted+=("${bench_packages[@]}") ;;
     --package) wanted+=("${package_packages[@]}") ;;
-    *) echo "usage: $0 [--bench] [--package]" >&2; exit 2 ;;
+    --fuzz) wanted+=("${fuzz_packages[@]}") ;;
+    *) echo "usage: $0 [--bench] [--package] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 
