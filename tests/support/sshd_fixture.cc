@@ -115,6 +115,28 @@ SshServer& SshServer::rekeying() {
   return server;
 }
 
+SshServer& SshServer::hostile() {
+  static const std::string tools = [] {
+    char pattern[] = "/tmp/nbhostile.XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    const std::string dir = pattern;
+    ::chmod(dir.c_str(), 0755);
+    run("cp " NB_SOURCE_DIR "/tests/support/hostile/hostile_tool.py " + dir + "/tool.py");
+    run("ln -s tool.py " + dir + "/find && ln -s tool.py " + dir + "/tar");
+    run("cp " NB_SOURCE_DIR "/tests/support/hostile/sftp_proxy.py " + dir + "/sftp_proxy.py");
+    return dir;
+  }();
+  static SshServer server("SetEnv PATH=" + tools + ":/usr/bin:/bin\nSubsystem sftp " + tools +
+                          "/sftp_proxy.py\n");
+  server.tools_dir_ = tools;
+  return server;
+}
+
+void SshServer::set_hostile_mode(const std::string& mode) {
+  write_file(tools_dir_ + "/mode", mode + "\n", 0);
+  ::chmod((tools_dir_ + "/mode").c_str(), 0644);
+}
+
 SshServer::SshServer(const std::string& extra_config) {
   ensure_test_user();
   char pattern[] = "/tmp/nbsshd.XXXXXX";
@@ -130,6 +152,7 @@ SshServer::~SshServer() {
   stop();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+  if (!tools_dir_.empty()) std::filesystem::remove_all(tools_dir_, ignored);
 }
 
 void SshServer::create_keys_and_config(const std::string& extra_config) {
@@ -138,29 +161,31 @@ void SshServer::create_keys_and_config(const std::string& extra_config) {
   run("cp " + dir_ + "/user_key.pub " + dir_ + "/authorized_keys");
   write_file(dir_ + "/known_hosts",
              "[127.0.0.1]:" + std::to_string(port_) + " " + host_public_key() + "\n", 0);
-  write_file(dir_ + "/sshd_config",
-             "ListenAddress 127.0.0.1\n"
-             "Port " +
-                 std::to_string(port_) +
-                 "\n"
-                 "HostKey " +
-                 dir_ +
-                 "/host_key\n"
-                 "PidFile " +
-                 dir_ +
-                 "/sshd.pid\n"
-                 "AuthorizedKeysFile " +
-                 dir_ +
-                 "/authorized_keys\n"
-                 "AllowUsers " +
-                 std::string(kUser) +
-                 "\n"
-                 "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-                 "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
-                 "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n"
-                 "Subsystem sftp internal-sftp\n" +
-                 extra_config,
-             0);
+  write_file(
+      dir_ + "/sshd_config",
+      "ListenAddress 127.0.0.1\n"
+      "Port " +
+          std::to_string(port_) +
+          "\n"
+          "HostKey " +
+          dir_ +
+          "/host_key\n"
+          "PidFile " +
+          dir_ +
+          "/sshd.pid\n"
+          "AuthorizedKeysFile " +
+          dir_ +
+          "/authorized_keys\n"
+          "AllowUsers " +
+          std::string(kUser) +
+          "\n"
+          "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
+          "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+          "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n" +
+          (extra_config.find("Subsystem") == std::string::npos ? "Subsystem sftp internal-sftp\n"
+                                                               : "") +
+          extra_config,
+      0);
   std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation dir
 }
 
