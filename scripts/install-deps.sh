@@ -14,8 +14,8 @@ bench_packages=(rsync restic borgbackup hyperfine time)
 # Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's
 # Depends (dpkg-shlibdeps), lintian, systemd-analyze, and a Debian 12 root booted by nspawn.
 package_packages=(dpkg-dev lintian systemd systemd-container debootstrap)
-# Only for scripts/fuzz.sh: AFL++ with its GCC plugin (afl-g++-fast).
-fuzz_packages=(afl++)
+# Only for scripts/fuzz.sh: clang 16 and its libFuzzer runtime.
+fuzz_packages=(clang-16 libclang-rt-16-dev)
 
 wanted=("${build_packages[@]}")
 for group in "$@"; do

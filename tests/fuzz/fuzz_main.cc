@@ -1,11 +1,13 @@
-// The driver of the fuzz targets. Built by afl-g++-fast (scripts/fuzz.sh) it runs one target
-// in AFL++'s persistent mode; built by the ordinary compiler (the test build) it replays the
-// files it is given, so CI runs every saved seed and crash input as a regression test.
-//   nodebackup_fuzz TARGET                       under afl-fuzz: input from AFL++
-//   nodebackup_fuzz TARGET FILE|DIR...           replay each file (a DIR: each file in it)
+// The driver of the fuzz targets. Built with -fsanitize=fuzzer (scripts/fuzz.sh, NB_LIBFUZZER)
+// it is a libFuzzer binary running the target NB_FUZZ_TARGET names; built by the ordinary
+// compiler (the test build) it replays the files it is given, so CI runs every saved seed and
+// crash input as a regression test.
+//   NB_FUZZ_TARGET=T nodebackup_fuzz [libFuzzer options] CORPUS...    (NB_LIBFUZZER)
+//   nodebackup_fuzz TARGET FILE|DIR...       replay each file (a DIR: each file in it)
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,10 +16,6 @@
 #include <vector>
 
 #include "fuzz/fuzz_targets.h"
-
-#ifdef __AFL_FUZZ_TESTCASE_LEN
-__AFL_FUZZ_INIT();
-#endif
 
 namespace {
 
@@ -28,7 +26,7 @@ const nb::fuzz::Target* find_target(const char* name) {
   return nullptr;
 }
 
-int replay(const nb::fuzz::Target& target, const std::vector<std::string>& args) {
+[[maybe_unused]] int replay(const nb::fuzz::Target& target, const std::vector<std::string>& args) {
   std::vector<std::filesystem::path> files;
   for (const auto& arg : args) {
     if (!std::filesystem::exists(arg)) continue;  // no crash inputs saved for this target
@@ -51,23 +49,40 @@ int replay(const nb::fuzz::Target& target, const std::vector<std::string>& args)
 
 }  // namespace
 
+#ifdef NB_LIBFUZZER
+
+namespace {
+const nb::fuzz::Target* fuzzed = nullptr;
+}
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const char* name = std::getenv("NB_FUZZ_TARGET");
+  fuzzed = name == nullptr ? nullptr : find_target(name);
+  if (fuzzed == nullptr) {
+    std::fprintf(stderr, "NB_FUZZ_TARGET must name a target\n");
+    std::exit(2);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzzed->run(data, size);
+  return 0;
+}
+
+#else
+
 int main(int argc, char** argv) {
-  const auto* target = argc >= 2 ? find_target(argv[1]) : nullptr;
+  const auto* target = argc >= 3 ? find_target(argv[1]) : nullptr;
   if (target == nullptr) {
-    std::fprintf(stderr, "usage: %s TARGET [FILE|DIR...]; targets:", argv[0]);
+    std::fprintf(stderr, "usage: %s TARGET FILE|DIR...; targets:", argv[0]);
     for (const auto* t = nb::fuzz::kTargets; t->name != nullptr; ++t) {
       std::fprintf(stderr, " %s", t->name);
     }
     std::fprintf(stderr, "\n");
     return 2;
   }
-  if (argc > 2) return replay(*target, std::vector<std::string>(argv + 2, argv + argc));
-#ifdef __AFL_FUZZ_TESTCASE_LEN
-  const unsigned char* buf = __AFL_FUZZ_TESTCASE_BUF;
-  while (__AFL_LOOP(100000)) target->run(buf, static_cast<size_t>(__AFL_FUZZ_TESTCASE_LEN));
-  return 0;
-#else
-  std::fprintf(stderr, "%s: not built for AFL++; give input files to replay\n", argv[0]);
-  return 2;
-#endif
+  return replay(*target, std::vector<std::string>(argv + 2, argv + argc));
 }
+
+#endif
