@@ -49,7 +49,7 @@ for t in "${targets[@]}"; do
   NB_FUZZ_TARGET=$t "$driver" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=1024 \
     -max_len=65536 -artifact_prefix="$work/artifacts/" "$work/corpus" "tests/fuzz/corpus/$t" \
     >"$work/log" 2>&1 || true
-  execs=$(awk '/stat::number_of_executed_units/{print $2}' "$work/log")
+  execs=$(awk '/stat::number_of_executed_units/{n=$2} END{print n}' "$work/log")
   corpus=$(find "$work/corpus" -type f | wc -l)
   crashes=0
   for c in "$work/artifacts"/*; do

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "repo/tree_json.h"
+#include "util/json_integer.h"
 #include "util/json_text.h"
 
 namespace nb::repo {
@@ -89,12 +90,12 @@ TreeEntry entry_from_json(const json& j) {
   TreeEntry e;
   e.name = get_bytes(j, "name");
   e.type = type_from_name(j.at("type").get<std::string>());
-  e.mode = j.at("mode").get<uint32_t>();
-  e.uid = j.at("uid").get<uint32_t>();
-  e.gid = j.at("gid").get<uint32_t>();
-  e.mtime_ns = j.at("mtime_ns").get<int64_t>();
+  e.mode = integer_field<uint32_t>(j, "mode");
+  e.uid = integer_field<uint32_t>(j, "uid");
+  e.gid = integer_field<uint32_t>(j, "gid");
+  e.mtime_ns = integer_field<int64_t>(j, "mtime_ns");
   if (e.type == fs::FileType::regular) {
-    e.size = j.at("size").get<uint64_t>();
+    e.size = integer_field<uint64_t>(j, "size");
     e.object = hash_field(j, "xxh3");
   } else if (e.type == fs::FileType::directory) {
     e.object = hash_field(j, "tree");
