@@ -85,6 +85,7 @@ Result<bool> HashStore::save(const std::string& state_dir) {
     nodes = nodes_;
     generation = generation_;
   }
+  if (auto hook = save_hook_) hook();  // a copy: the hook may replace itself
   const std::string text = to_json(nodes);
   const std::string current = store_path(state_dir);
   const std::string previous = current + kPreviousSuffix;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -84,6 +85,10 @@ class HashStore {
   void write_back(const std::string& node, const WriteBack& changes);
 
   StoreStats stats() const;
+
+  // Runs inside save(), after the entries were copied and before the file is written: where a
+  // test puts the write-back that must not be lost.
+  void set_save_hook(std::function<void()> hook) { save_hook_ = std::move(hook); }
   // A node's untrusted entries (for alarms): how many, and the paths of at most `limit`.
   struct Untrusted {
     size_t count = 0;
@@ -118,6 +123,7 @@ class HashStore {
   size_t untrusted_total_ = 0;
   std::unordered_map<std::string, size_t> untrusted_by_node_;
   int64_t last_snapshot_ns_ = 0;
+  std::function<void()> save_hook_;
 };
 
 }  // namespace nb::store

@@ -154,6 +154,22 @@ TEST_CASE("write-backs interleaved with saves all reach the file", "[store]") {
   CHECK(reloaded.stats().entries == kFiles);
 }
 
+TEST_CASE("a write-back between a save's copy and its write keeps the store dirty", "[store]") {
+  TempDir dir;
+  store::HashStore store;
+  store.write_back("02_node", {{{"/a", sample_entry("a")}}, {}});
+  store.set_save_hook([&] {
+    store.set_save_hook(nullptr);
+    store.write_back("02_node", {{{"/b", sample_entry("b")}}, {}});
+  });
+  REQUIRE(store.save(dir.path()).value_or(false));
+  CHECK(store.stats().dirty);  // "/b" is not in the file yet
+  REQUIRE(store.save(dir.path()).value_or(false));
+  store::HashStore reloaded;
+  reloaded.load(dir.path());
+  CHECK(reloaded.entries("02_node")->size() == 2);
+}
+
 TEST_CASE("the store's counts follow write-backs without a walk", "[store]") {
   store::HashStore store;
   auto legacy = sample_entry("a");
