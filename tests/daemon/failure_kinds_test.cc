@@ -95,3 +95,26 @@ TEST_CASE("daemon: after a restart, status shows each node's last run from its n
   d.signal(SIGTERM);
   CHECK(d.wait_exit() == 0);
 }
+
+TEST_CASE("daemon: a node whose find sends garbage fails its runs; the daemon serves the others",
+          "[daemon][ssh][hostile]") {
+  auto& server = SshServer::hostile();
+  server.set_hostile_mode("find-garbage");  // a mode field std::stoul threw on, in 0.1.0
+  DaemonFixture f;
+  auto node = json::parse(ssh_node(server, server.dir() + "/known_hosts"));
+  node["transport"] = "exec";
+  node["paths"] = {f.dir.path()};
+  f.write_config(node.dump() + "," + DaemonFixture::local_node("01_node", f.src, "1s"));
+  auto& d = f.start_ready();
+  const auto status = d.wait_status([](const json& s) {
+    return DaemonProcess::node(s, "02_node")["consecutive_failures"].get<int>() >= 1 &&
+           DaemonProcess::node(s, "01_node")["runs"]["ok"].get<int>() >= 2;
+  });
+  const auto hostile = DaemonProcess::node(status, "02_node");
+  CHECK(hostile["last_run"]["failure"] == "permanent");
+  CHECK_THAT(hostile["last_run"]["error"].get<std::string>(), Catch::Contains("malformed record"));
+  CHECK_THAT(d.log(), Catch::Contains("02_node backup failed"));
+  CHECK(d.running());
+  d.signal(SIGTERM);
+  CHECK(d.wait_exit() == 0);
+}
