@@ -96,8 +96,9 @@ TEST_CASE("daemon: after a restart, status shows each node's last run from its n
   CHECK(d.wait_exit() == 0);
 }
 
-TEST_CASE("daemon: a node whose find sends garbage fails its runs; the daemon serves the others",
-          "[daemon][ssh][hostile]") {
+TEST_CASE(
+    "daemon: a node whose find sends garbage fails its runs, and the daemon serves the others",
+    "[daemon][ssh][hostile]") {
   auto& server = SshServer::hostile();
   server.set_hostile_mode("find-garbage");  // a mode field std::stoul threw on, in 0.1.0
   DaemonFixture f;
