@@ -125,8 +125,10 @@ class Repository {
   std::optional<std::string> generation_;  // as last seen; unset before the first lock
   std::mutex index_mutex_;
   bool index_loaded_ = false;
-  std::future<void> index_prefetch_;
   std::unordered_set<Hash, HashHasher> index_;
+  // Declared last, so destroyed first: its destructor waits for a prefetch still filling
+  // index_ (a run that fails early destroys the repository while the prefetch lists objects).
+  std::future<void> index_prefetch_;
 };
 
 // Objects staged by one job and made durable together: content streams into the current
