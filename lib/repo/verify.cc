@@ -19,7 +19,9 @@ Result<bool> object_intact(const Repository& repo, const Hash& hash, std::string
     return false;
   }
   Hasher hasher;
-  std::string buffer(1 << 20, '\0');
+  // One buffer for every object of a verify: most objects are small, and a fresh zeroed
+  // megabyte each was most of verify's time (minutes for 20,000 objects under TSan).
+  thread_local std::string buffer(1 << 20, '\0');
   for (;;) {
     const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
