@@ -7,7 +7,8 @@
 #include <cstdlib>
 
 #include "common/exit_codes.h"
-#include "common/state_lock.h"
+#include "common/retention_config.h"
+#include "nodebackupd/state_lock.h"
 #include "repo/prune.h"
 #include "util/clock.h"
 
@@ -169,7 +170,7 @@ void Daemon::maybe_prune() {
   const int64_t due = last_prune_ns_ + std::chrono::nanoseconds(*config_.prune_interval).count();
   if (last_prune_ns_ != 0 && now_ns() < due) return;
   pruning_ = true;
-  asio::post(aux_, [this, policies = repo::retention_policies(config_)] {
+  asio::post(aux_, [this, policies = retention_policies(config_)] {
     auto report = repo::prune(*repo_, policies, {});  // logs its summary
     asio::post(io_, [this, ok = report.has_value(),
                      error = report ? std::string() : report.error().message()] {

@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/health.h"
-#include "fs/open_node.h"
+#include "nodebackupd/health.h"
+#include "nodebackupd/open_node.h"
 #include "util/clock.h"
 
 namespace nb::daemon {
@@ -26,7 +26,7 @@ backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& stor
   // Nothing is written back by a job that did not reach its commit.
   try {
     options.exclude = node.exclude;
-    auto fs = fs::open_node_fs(node);
+    auto fs = open_node_fs(node);
     if (!fs) return failed_run(node, fs.error(), log);
     return backup::BackupJob(node.id, node.paths, std::move(options)).run(**fs, store, repo);
   } catch (const std::exception& e) {

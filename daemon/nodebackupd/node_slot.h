@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "backup/backup_job.h"
-#include "common/health.h"
 #include "config/config.h"
+#include "nodebackupd/health.h"
 
 namespace nb::daemon {
 

@@ -9,12 +9,6 @@
 
 namespace nb::repo {
 
-RetentionPolicies retention_policies(const config::Config& config) {
-  RetentionPolicies policies;
-  for (const auto& node : config.nodes) policies.emplace(node.id, node.retain);
-  return policies;
-}
-
 namespace {
 
 uint64_t size_of(const std::string& path) {

@@ -10,9 +10,9 @@ Result<HashSet> reachable_objects(const Repository& repo,
   // Listings still to read; a stack instead of recursion, since trees can be deep.
   std::vector<std::pair<Hash, const SnapshotRecord*>> listings;
   const auto reach = [&](const TreeEntry& entry, const SnapshotRecord& record) {
-    if (entry.type == fs::FileType::symlink || !entry.object) return;
+    if (entry.type == FileType::symlink || !entry.object) return;
     if (!reached.insert(*entry.object).second) return;  // seen, and everything below it
-    if (entry.type == fs::FileType::directory) listings.emplace_back(*entry.object, &record);
+    if (entry.type == FileType::directory) listings.emplace_back(*entry.object, &record);
   };
   for (const auto& record : snapshots) {
     for (const auto& root : record.roots) reach(root.entry, record);

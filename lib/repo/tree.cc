@@ -14,10 +14,10 @@ using nlohmann::json;
 
 namespace {
 
-fs::FileType type_from_name(const std::string& name) {
-  if (name == "file") return fs::FileType::regular;
-  if (name == "dir") return fs::FileType::directory;
-  if (name == "symlink") return fs::FileType::symlink;
+FileType type_from_name(const std::string& name) {
+  if (name == "file") return FileType::regular;
+  if (name == "dir") return FileType::directory;
+  if (name == "symlink") return FileType::symlink;
   throw std::invalid_argument("unknown entry type \"" + name + "\"");
 }
 
@@ -67,16 +67,16 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
   append_bytes(out, "name", e.name);
   fmt::format_to(std::back_inserter(out),
                  ",\"type\":\"{}\",\"mode\":{},\"uid\":{},\"gid\":{},\"mtime_ns\":{}",
-                 fs::type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
+                 type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
   switch (e.type) {
-    case fs::FileType::regular:
+    case FileType::regular:
       fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\"", e.size,
                      e.object->hex());
       break;
-    case fs::FileType::directory:
+    case FileType::directory:
       out += ",\"tree\":\"" + e.object->hex() + "\"";
       break;
-    case fs::FileType::symlink:
+    case FileType::symlink:
       out += ',';
       append_bytes(out, "target", e.target);
       break;
@@ -94,10 +94,10 @@ TreeEntry entry_from_json(const json& j) {
   e.uid = integer_field<uint32_t>(j, "uid");
   e.gid = integer_field<uint32_t>(j, "gid");
   e.mtime_ns = integer_field<int64_t>(j, "mtime_ns");
-  if (e.type == fs::FileType::regular) {
+  if (e.type == FileType::regular) {
     e.size = integer_field<uint64_t>(j, "size");
     e.object = hash_field(j, "xxh3");
-  } else if (e.type == fs::FileType::directory) {
+  } else if (e.type == FileType::directory) {
     e.object = hash_field(j, "tree");
   } else {
     e.target = get_bytes(j, "target");

@@ -49,11 +49,11 @@ class ReferenceChecker {
 
  private:
   void entry(const std::string& path, const TreeEntry& e) {
-    if (e.type == fs::FileType::symlink) return;
+    if (e.type == FileType::symlink) return;
     if (!e.object) return problem(path, "entry without an object");
     const bool first_time = seen_.insert(*e.object).second;
     if (first_time) ++report_.references;
-    if (e.type == fs::FileType::regular) {
+    if (e.type == FileType::regular) {
       if (first_time) exists(path, *e.object);
       return;
     }

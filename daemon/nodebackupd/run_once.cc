@@ -1,11 +1,11 @@
-#include "common/run_once.h"
+#include "nodebackupd/run_once.h"
 
 #include <spdlog/spdlog.h>
 
 #include "backup/backup_job.h"
 #include "common/exit_codes.h"
-#include "common/state_lock.h"
-#include "fs/open_node.h"
+#include "nodebackupd/open_node.h"
+#include "nodebackupd/state_lock.h"
 #include "repo/repository.h"
 #include "store/hash_store.h"
 #include "util/clock.h"
@@ -16,7 +16,7 @@ namespace {
 
 bool run_node(const config::NodeConfig& node, store::HashStore& store, repo::Repository& repo) {
   try {  // one node's failure, whatever it is, must not stop the others' runs
-    auto fs = fs::open_node_fs(node);
+    auto fs = open_node_fs(node);
     if (!fs) {
       spdlog::error("{} backup failed: {}", node.id, fs.error().message());
       return false;
