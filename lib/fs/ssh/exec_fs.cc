@@ -80,7 +80,8 @@ class ExecFs final : public NodeFs {
     return Capabilities{.ctime = true, .inode = true, .mtime_resolution_ns = 10'000'000};
   }
   std::string describe() const override { return "exec " + sftp_->describe().substr(5); }
-  Result<FileMeta> stat(const std::string& path) override { return sftp_->stat(path); }
+  // Through find, like the walk: SFTP would not give the ctime and inode declared above.
+  Result<FileMeta> stat(const std::string& path) override;
 
   Result<> walk(const std::string& root, WalkVisitor& visitor) override;
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
@@ -135,6 +136,14 @@ Result<std::unordered_map<std::string, FileMeta>> restat(SshConnection& c,
                         [&](std::string_view chunk) { return parser.feed(chunk); });
   if (!run) return std::unexpected(run.error());
   return out;
+}
+
+Result<FileMeta> ExecFs::stat(const std::string& path) {
+  auto found = restat(*exec_, {path});
+  if (!found) return std::unexpected(found.error());
+  const auto it = found->find(path);
+  if (it == found->end()) return fail("stat", path, ENOENT);
+  return it->second;
 }
 
 // Many small files: one tar stream into memory, then one re-stat of what it held.

@@ -129,6 +129,9 @@ Result<> TarReader::header(const char* b) {
     const std::string prefix = field_string(b + 345, 155);
     path = (prefix.empty() ? "" : prefix + "/") + field_string(b, 100);
   }
+  // tar writes a directory's name with a trailing slash ("dir/"); members are named as the
+  // files were asked for.
+  if (meta.type == FileType::directory && path.size() > 1 && path.ends_with('/')) path.pop_back();
   if (meta.type == FileType::symlink) meta.link_target = field_string(b + 157, 100);
   pax_path_.clear();
   pax_has_size_ = pax_has_mtime_ = pax_has_ctime_ = false;
