@@ -73,13 +73,15 @@ struct SmallBatch {
 
 class ExecFs final : public NodeFs {
  public:
-  ExecFs(SshTarget target, std::unique_ptr<SshConnection> exec, std::unique_ptr<NodeFs> sftp)
-      : target_(std::move(target)), exec_(std::move(exec)), sftp_(std::move(sftp)) {}
+  ExecFs(SshTarget target, std::unique_ptr<SshConnection> exec)
+      : target_(std::move(target)), exec_(std::move(exec)) {}
 
   Capabilities capabilities() const override {
     return Capabilities{.ctime = true, .inode = true, .mtime_resolution_ns = 10'000'000};
   }
-  std::string describe() const override { return "exec " + sftp_->describe().substr(5); }
+  std::string describe() const override {
+    return "exec " + target_.user + "@" + target_.host + ":" + std::to_string(target_.port);
+  }
   // Through find, like the walk: SFTP would not give the ctime and inode declared above.
   Result<FileMeta> stat(const std::string& path) override;
 
@@ -93,8 +95,7 @@ class ExecFs final : public NodeFs {
 
   SshTarget target_;
   std::unique_ptr<SshConnection> exec_;
-  std::unique_ptr<SshConnection> prefetch_;  // fetches the next batch while one is consumed
-  std::unique_ptr<NodeFs> sftp_;
+  std::unique_ptr<SshConnection> prefetch_;          // fetches the next batch while one is consumed
   std::unordered_map<std::string, uint64_t> sizes_;  // from the last walk, to plan reads
 };
 
@@ -335,8 +336,6 @@ Result<bool> has_gnu_tools(SshConnection& c) {
 }  // namespace
 
 Result<std::unique_ptr<NodeFs>> open_exec_fs(const SshTarget& target) {
-  auto sftp = open_sftp_fs(target);
-  if (!sftp) return std::unexpected(sftp.error());
   auto exec = SshConnection::open(target);
   if (!exec) return std::unexpected(exec.error());
   auto gnu = has_gnu_tools(**exec);
@@ -344,9 +343,9 @@ Result<std::unique_ptr<NodeFs>> open_exec_fs(const SshTarget& target) {
   if (!*gnu) {
     spdlog::warn("{}: no GNU find and tar on the node: falling back to the sftp transport",
                  target.node_id);
-    return sftp;
+    return open_sftp_fs(target);
   }
-  return std::make_unique<ExecFs>(target, std::move(*exec), std::move(*sftp));
+  return std::make_unique<ExecFs>(target, std::move(*exec));
 }
 
 }  // namespace nb::fs::ssh

@@ -31,25 +31,6 @@ bool wait_socket(LIBSSH2_SESSION* session, int fd, int timeout_ms) {
   return ::poll(&p, 1, timeout_ms) > 0;
 }
 
-// Owns an open channel: closes and frees it however run_remote() ends. Freeing needs the peer
-// to answer, so it runs in blocking mode, where the session's I/O timeout bounds it.
-class ChannelGuard {
- public:
-  ChannelGuard(LIBSSH2_SESSION* session, LIBSSH2_CHANNEL* channel)
-      : session_(session), channel_(channel) {}
-  ~ChannelGuard() {
-    libssh2_session_set_blocking(session_, 1);
-    libssh2_channel_free(channel_);
-    libssh2_session_set_blocking(session_, 0);
-  }
-  ChannelGuard(const ChannelGuard&) = delete;
-  ChannelGuard& operator=(const ChannelGuard&) = delete;
-
- private:
-  LIBSSH2_SESSION* session_;
-  LIBSSH2_CHANNEL* channel_;
-};
-
 }  // namespace
 
 std::string shell_quote(const std::string& text) {
@@ -82,7 +63,7 @@ Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
       return std::unexpected(c.last_error("open channel", {}));
     }
   }
-  ChannelGuard guard(session, channel);
+  const ChannelHandle owned(session, channel);  // freed however run_remote() ends
   const auto close = [&] {
     while (libssh2_channel_close(channel) == LIBSSH2_ERROR_EAGAIN) {
       if (!wait_socket(session, c.socket(), timeout_ms)) break;
