@@ -13,7 +13,7 @@ int usage(const std::string& text) {
 
 int failure(const Error& error) {
   std::cerr << "nodebackupctl: " << error.message() << "\n";
-  return error.op() == "config" || error.op() == "read config" ? kExitConfig : kExitFailure;
+  return error.kind() == ErrorKind::config ? kExitConfig : kExitFailure;
 }
 
 std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code,
