@@ -1,7 +1,9 @@
-// The long-running process (DESIGN §2, §7): one object owns the event loop, the signals, the
-// control socket, the scheduler and the systemd notifications. The io_context's one thread
-// only decides and dispatches; everything that blocks (backups, store snapshots, reading a
-// new config) runs on the worker pool or the auxiliary pool and posts its result back.
+// The long-running process (DESIGN §2, §7): its lifecycle (start, signals, reload, stop, the
+// watchdog) and the parts it composes: the scheduler, the control socket and its requests
+// (requests.cc), the store keeper and the reporter. The io_context's one thread only decides
+// and dispatches; everything that blocks (backups, store snapshots, reading a new config)
+// runs on the worker pool or the auxiliary pool and posts its result back. Stopping drains the
+// io_context: every timer, signal and socket is closed, and run() returns when nothing is left.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -19,8 +21,10 @@
 #include "config/config.h"
 #include "nodebackupd/control_server.h"
 #include "nodebackupd/notifier.h"
+#include "nodebackupd/reporter.h"
 #include "nodebackupd/scheduler.h"
 #include "nodebackupd/status_report.h"
+#include "nodebackupd/store_keeper.h"
 #include "repo/repository.h"
 #include "store/hash_store.h"
 #include "util/file.h"
@@ -43,13 +47,9 @@ class Daemon {
   void finish_reload(Result<config::Config> loaded, LatestRuns latest);
   void begin_stop(const char* why);
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
-  void arm_store_snapshot();
   void maybe_prune();
-  void write_metrics_file(const DaemonFacts& facts);
   void pet_watchdog();
-  void report_alarms(const NodeSlot& slot);
   DaemonFacts facts() const;
-  void update_status(const DaemonFacts& facts);
 
   // The control socket's commands (requests.cc).
   void handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply);
@@ -60,7 +60,6 @@ class Daemon {
   int64_t started_ns_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer store_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer stop_deadline_;
   boost::asio::thread_pool aux_{2};  // config reads and diffs
@@ -68,17 +67,17 @@ class Daemon {
   boost::asio::strand<boost::asio::thread_pool::executor_type> chores_{aux_.get_executor()};
   UniqueFd state_lock_;
   store::HashStore store_;
+  StoreKeeper keeper_;
   std::unique_ptr<repo::Repository> repo_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ControlServer> server_;
   Notifier notifier_;
+  Reporter reporter_;
   std::optional<std::chrono::microseconds> watchdog_period_;
   std::optional<std::string> last_node_;
   std::vector<std::function<void(Result<>)>> reload_waiters_;
   bool reloading_ = false;
   bool stopping_ = false;
-  bool store_snapshot_armed_ = false;
-  bool store_dirty_since_save_ = false;
   bool pruning_ = false;
   int64_t last_prune_ns_ = 0;  // 0: not since start, so the first backup is followed by one
 };

@@ -73,7 +73,7 @@ void Daemon::finish_reload(Result<config::Config> loaded, LatestRuns latest) {
     for (const auto& id : added) {
       auto& slot = *scheduler_->nodes().at(id);
       slot.health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
-      report_alarms(slot);
+      reporter_.alarms(slot);
     }
     spdlog::info("reloaded {}: {} nodes; added: {}; removed: {}", config_.source,
                  config_.nodes.size(), node_list(added), node_list(removed));
