@@ -8,6 +8,7 @@
 
 #include "common/exit_codes.h"
 #include "common/retention_config.h"
+#include "nodebackupd/job_runner.h"
 #include "nodebackupd/state_lock.h"
 #include "repo/prune.h"
 #include "util/clock.h"
@@ -80,9 +81,10 @@ Result<> Daemon::start() {
   auto repo = repo::Repository::open(config_.repository, /*create=*/true);
   if (!repo) return std::unexpected(repo.error());
   repo_ = std::move(*repo);
-  auto server = ControlServer::bind(
-      io_, config_.control_socket,
-      [this](const ControlRequest& request, auto reply) { handle(request, std::move(reply)); });
+  auto server = ControlServer::bind(io_, config_.control_socket,
+                                    [this](const ControlRequest& request, auto reply) {
+                                      requests_.handle(request, std::move(reply));
+                                    });
   if (!server) return std::unexpected(server.error());
   server_ = std::move(*server);
   scheduler_ = std::make_unique<Scheduler>(io_, store_, *repo_, config_.max_concurrent_jobs);
@@ -187,6 +189,14 @@ void Daemon::pet_watchdog() {
   watchdog_timer_.expires_after(*watchdog_period_);
   watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) pet_watchdog();
+  });
+}
+
+void Daemon::diff(const config::NodeConfig& node,
+                  std::function<void(const backup::JobResult&)> done) {
+  asio::post(aux_, [this, node, done = std::move(done)] {
+    auto result = run_diff(node, store_, *repo_);
+    asio::post(io_, [done, result = std::move(result)] { done(result); });
   });
 }
 

@@ -1,6 +1,6 @@
 // The long-running process (DESIGN §2, §7): its lifecycle (start, signals, reload, stop, the
 // watchdog) and the parts it composes: the scheduler, the control socket and its requests
-// (requests.cc), the store keeper and the reporter. The io_context's one thread only decides
+// (control_requests.h), the store keeper and the reporter. The io_context's one thread only decides
 // and dispatches; everything that blocks (backups, store snapshots, reading a new config)
 // runs on the worker pool or the auxiliary pool and posts its result back. Stopping drains the
 // io_context: every timer, signal and socket is closed, and run() returns when nothing is left.
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "nodebackupd/control_requests.h"
 #include "nodebackupd/control_server.h"
 #include "nodebackupd/notifier.h"
 #include "nodebackupd/reporter.h"
@@ -31,7 +32,7 @@
 
 namespace nb::daemon {
 
-class Daemon {
+class Daemon final : private DaemonControl {
  public:
   explicit Daemon(config::Config config);
   ~Daemon();
@@ -43,18 +44,19 @@ class Daemon {
   Result<> start();
   void watch_signals();
   void on_signal(int signal);
-  void reload(std::function<void(Result<>)> done);
   void finish_reload(Result<config::Config> loaded, LatestRuns latest);
   void begin_stop(const char* why);
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
   void maybe_prune();
   void pet_watchdog();
-  DaemonFacts facts() const;
 
-  // The control socket's commands (requests.cc).
-  void handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply);
-  void handle_run(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply);
-  void handle_diff(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply);
+  // DaemonControl: what the control requests see.
+  const config::Config& config() const override { return config_; }
+  DaemonFacts facts() const override;
+  Scheduler& scheduler() override { return *scheduler_; }
+  void reload(std::function<void(Result<>)> done) override;
+  void diff(const config::NodeConfig& node,
+            std::function<void(const backup::JobResult&)> done) override;
 
   config::Config config_;
   int64_t started_ns_;
@@ -70,6 +72,7 @@ class Daemon {
   StoreKeeper keeper_;
   std::unique_ptr<repo::Repository> repo_;
   std::unique_ptr<Scheduler> scheduler_;
+  ControlRequests requests_{*this};
   std::unique_ptr<ControlServer> server_;
   Notifier notifier_;
   Reporter reporter_;

@@ -1,14 +1,9 @@
 // The control socket's commands (DESIGN §7): status, run, diff, reload, metrics.
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
-
-#include "nodebackupd/daemon.h"
-#include "nodebackupd/job_runner.h"
+#include "nodebackupd/control_requests.h"
 
 namespace nb::daemon {
-
-namespace asio = boost::asio;
 
 namespace {
 
@@ -45,50 +40,51 @@ nlohmann::json diff_json(const std::string& node, const backup::JobResult& r) {
 
 }  // namespace
 
-void Daemon::handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+void ControlRequests::handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
   const std::string& command = request.command;
   if (command == "status") {
-    reply->send(status_json(facts(), *scheduler_), true);
+    reply->send(status_json(daemon_.facts(), daemon_.scheduler()), true);
   } else if (command == "run") {
-    handle_run(request, std::move(reply));
+    run(request, std::move(reply));
   } else if (command == "diff") {
-    handle_diff(request, std::move(reply));
+    diff(request, std::move(reply));
   } else if (command == "reload") {
     spdlog::info("reload requested over the control socket");
-    reload([reply](Result<> r) {
+    daemon_.reload([reply](Result<> r) {
       reply->send(r ? nlohmann::json{{"ok", true}} : error_reply(r.error().message()), true);
     });
   } else if (command == "metrics") {
-    reply->send({{"ok", true}, {"metrics", metrics_text(facts(), *scheduler_)}}, true);
+    reply->send({{"ok", true}, {"metrics", metrics_text(daemon_.facts(), daemon_.scheduler())}},
+                true);
   }
 }
 
-void Daemon::handle_run(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+void ControlRequests::run(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
   const auto& node = request.node;
   const bool waiting = request.wait;
   RunListener listener;
   if (waiting) {
     listener = [reply](const nlohmann::json& event, bool last) { reply->send(event, last); };
   }
-  if (auto r = scheduler_->run_now(*node, listener); !r) {
+  auto& scheduler = daemon_.scheduler();
+  if (auto r = scheduler.run_now(*node, listener); !r) {
     reply->send(error_reply(r.error().message()), true);
     return;
   }
-  const auto& slot = *scheduler_->nodes().at(*node);
+  const auto& slot = *scheduler.nodes().at(*node);
   reply->send({{"ok", true}, {"event", "accepted"}, {"node", *node}, {"state", slot.state()}},
               !waiting);
 }
 
-void Daemon::handle_diff(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+void ControlRequests::diff(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
   const auto& node = request.node;
-  const auto* config = config_.find_node(*node);
+  const auto* config = daemon_.config().find_node(*node);
   if (config == nullptr) {
     reply->send(error_reply("no node \"" + *node + "\" in the running configuration"), true);
     return;
   }
-  asio::post(aux_, [this, node = *config, reply] {
-    auto result = run_diff(node, store_, *repo_);
-    asio::post(io_, [reply, json = diff_json(node.id, result)] { reply->send(json, true); });
+  daemon_.diff(*config, [reply, id = config->id](const backup::JobResult& result) {
+    reply->send(diff_json(id, result), true);
   });
 }
 
