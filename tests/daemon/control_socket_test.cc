@@ -170,7 +170,7 @@ TEST_CASE("control socket: metrics pass promtool, and the textfile is written af
   DaemonFixture f;
   const std::string textfile = f.dir / "nodebackup.prom";
   f.write_config(DaemonFixture::local_node("01_node", f.src, "1h"),
-                 "\"metrics_textfile\": \"" + textfile + "\",");
+                 {{"metrics_textfile", textfile}});
   auto& d = f.start_ready();
   wait_for_runs(d, "01_node", 1);
   const auto metrics = f.ctl({"-s", f.socket, "metrics"});

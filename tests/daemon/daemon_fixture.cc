@@ -10,16 +10,21 @@ DaemonFixture::DaemonFixture() {
   write_file(src + "/sub/a", "a");
 }
 
-std::string DaemonFixture::local_node(const std::string& id, const std::string& path,
-                                      const std::string& interval) {
-  return "{\"id\": \"" + id + "\", \"type\": \"local\", \"paths\": [\"" + path +
-         "\"], \"interval\": \"" + interval + "\", \"jitter\": \"0s\"}";
+nlohmann::json DaemonFixture::local_node(const std::string& id, const std::string& path,
+                                         const std::string& interval) {
+  return {
+      {"id", id}, {"type", "local"}, {"paths", {path}}, {"interval", interval}, {"jitter", "0s"}};
 }
 
-void DaemonFixture::write_config(const std::string& nodes, const std::string& extra) {
-  write_file(config, "{\"repository\": \"" + dir / "repo" + "\", \"state_dir\": \"" + state +
-                         "\", \"control_socket\": \"" + socket + "\",\n" + extra +
-                         " \"store_snapshot_interval\": \"1s\",\n \"nodes\": [" + nodes + "]}\n");
+void DaemonFixture::write_config(const nlohmann::json& nodes, const nlohmann::json& extra) {
+  nlohmann::json config_json = {
+      {"repository", dir / "repo"},
+      {"state_dir", state},
+      {"control_socket", socket},
+      {"store_snapshot_interval", "1s"},
+      {"nodes", nodes.is_array() ? nodes : nlohmann::json::array({nodes})}};
+  config_json.update(extra);
+  write_file(config, config_json.dump(2) + "\n");
 }
 
 DaemonProcess& DaemonFixture::start(std::vector<std::string> env, std::vector<std::string> prefix) {

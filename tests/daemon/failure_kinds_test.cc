@@ -15,7 +15,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string ssh_node(const SshServer& server, const std::string& known_hosts) {
+json ssh_node(const SshServer& server, const std::string& known_hosts) {
   return json{{"id", "02_node"},
               {"type", "ssh"},
               {"host", "127.0.0.1"},
@@ -25,8 +25,7 @@ std::string ssh_node(const SshServer& server, const std::string& known_hosts) {
               {"known_hosts", known_hosts},
               {"paths", {"/etc/hostname"}},
               {"interval", "1h"},
-              {"jitter", "0s"}}
-      .dump();
+              {"jitter", "0s"}};
 }
 
 int64_t parse_rfc3339(const std::string& text) {
@@ -102,10 +101,10 @@ TEST_CASE(
   auto& server = SshServer::hostile();
   server.set_hostile_mode("find-garbage");  // a mode field std::stoul threw on, in 0.1.0
   DaemonFixture f;
-  auto node = json::parse(ssh_node(server, server.dir() + "/known_hosts"));
+  auto node = ssh_node(server, server.dir() + "/known_hosts");
   node["transport"] = "exec";
   node["paths"] = {f.dir.path()};
-  f.write_config(node.dump() + "," + DaemonFixture::local_node("01_node", f.src, "1s"));
+  f.write_config({node, DaemonFixture::local_node("01_node", f.src, "1s")});
   auto& d = f.start_ready();
   const auto status = d.wait_status([](const json& s) {
     return DaemonProcess::node(s, "02_node")["consecutive_failures"].get<int>() >= 1 &&

@@ -21,11 +21,12 @@ struct PruneSetup {
   PruneSetup() {
     write_file(src + "/f0", "version 0");
     write_file(src + "/f1", "stays");
-    write_file(config, "{\"repository\": \"" + dir / "repo" + "\", \"state_dir\": \"" +
-                           dir / "state" + "\",\n \"defaults\": {\"retain\": " +
-                           "{\"last\": 1, \"daily\": 0, \"weekly\": 0}},\n \"nodes\": [" +
-                           "{\"id\": \"01_node\", \"type\": \"local\", \"paths\": [\"" + src +
-                           "\"]}]}\n");
+    const nlohmann::json c = {
+        {"repository", dir / "repo"},
+        {"state_dir", dir / "state"},
+        {"defaults", {{"retain", {{"last", 1}, {"daily", 0}, {"weekly", 0}}}}},
+        {"nodes", {{{"id", "01_node"}, {"type", "local"}, {"paths", {src}}}}}};
+    write_file(config, c.dump(2) + "\n");
     for (int i = 1; i <= 3; ++i) {
       REQUIRE(run_process({NB_DAEMON_BIN, "-c", config, "--run-once"}).exit_code == 0);
       write_file(src + "/f0", "version " + std::to_string(i), 1000 - i);
