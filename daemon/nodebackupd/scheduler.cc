@@ -245,17 +245,23 @@ nlohmann::json progress_event(const std::string& node, const backup::Progress& p
           {"bytes_read", p.bytes_read}};
 }
 
+status::Run run_status(const RunRecord& run) {
+  status::Run out{.ok = run.ok,
+                  .started = rfc3339(run.started_ns),
+                  .finished = rfc3339(run.finished_ns),
+                  .result = run.ok ? "ok" : (run.interrupted ? "interrupted" : "failed"),
+                  .error = run.error,
+                  .failure = std::nullopt,
+                  .source = std::nullopt,
+                  .snapshot = run.snapshot_id,
+                  .counts = run.counts};
+  if (!run.ok && !run.interrupted) out.failure = run.permanent ? "permanent" : "transient";
+  if (run.from_snapshot) out.source = "snapshot";
+  return out;
+}
+
 nlohmann::json run_json(const RunRecord& run) {
-  nlohmann::json j = {{"ok", run.ok},
-                      {"started", rfc3339(run.started_ns)},
-                      {"finished", rfc3339(run.finished_ns)},
-                      {"result", run.ok ? "ok" : (run.interrupted ? "interrupted" : "failed")},
-                      {"error", run.error ? nlohmann::json(*run.error) : nlohmann::json()},
-                      {"snapshot", run.snapshot_id}};
-  if (!run.ok && !run.interrupted) j["failure"] = run.permanent ? "permanent" : "transient";
-  if (run.from_snapshot) j["source"] = "snapshot";
-  repo::counts_to_json(run.counts, j);
-  return j;
+  return status::to_json(run_status(run));
 }
 
 }  // namespace nb::daemon

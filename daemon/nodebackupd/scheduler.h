@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/status_schema.h"
 #include "config/config.h"
 #include "nodebackupd/job_runner.h"
 #include "nodebackupd/node_slot.h"
@@ -83,6 +84,8 @@ std::chrono::nanoseconds backoff(int failures, std::chrono::seconds interval);
 
 // The events a waiting client receives.
 nlohmann::json progress_event(const std::string& node, const backup::Progress& progress);
+// A run as the status schema has it, and as JSON (the "finished" event, last_run).
+status::Run run_status(const RunRecord& run);
 nlohmann::json run_json(const RunRecord& run);
 
 }  // namespace nb::daemon
