@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "support/test_config.h"
+
 namespace nb::test {
 
 DaemonFixture::DaemonFixture() {
@@ -12,19 +14,13 @@ DaemonFixture::DaemonFixture() {
 
 nlohmann::json DaemonFixture::local_node(const std::string& id, const std::string& path,
                                          const std::string& interval) {
-  return {
-      {"id", id}, {"type", "local"}, {"paths", {path}}, {"interval", interval}, {"jitter", "0s"}};
+  return test::local_node(id, path, interval);
 }
 
 void DaemonFixture::write_config(const nlohmann::json& nodes, const nlohmann::json& extra) {
-  nlohmann::json config_json = {
-      {"repository", dir / "repo"},
-      {"state_dir", state},
-      {"control_socket", socket},
-      {"store_snapshot_interval", "1s"},
-      {"nodes", nodes.is_array() ? nodes : nlohmann::json::array({nodes})}};
-  config_json.update(extra);
-  write_file(config, config_json.dump(2) + "\n");
+  auto all = nlohmann::json{{"store_snapshot_interval", "1s"}};
+  all.update(extra);
+  test::write_config(config, test_config(dir.path(), nodes, all));
 }
 
 DaemonProcess& DaemonFixture::start(std::vector<std::string> env, std::vector<std::string> prefix) {

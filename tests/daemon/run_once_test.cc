@@ -11,6 +11,7 @@
 
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/test_config.h"
 #include "util/file.h"
 
 using namespace nb;
@@ -33,11 +34,7 @@ struct Setup {
   }
 
   void write_config(const nlohmann::json& nodes) {
-    const nlohmann::json c = {{"repository", dir / "repo"},
-                              {"state_dir", dir / "state"},
-                              {"control_socket", dir / "s.sock"},
-                              {"nodes", nodes}};
-    write_file(config, c.dump(2) + "\n");
+    test::write_config(config, test_config(dir.path(), nodes));
   }
 
   ProcessResult daemon(std::vector<std::string> args) {
