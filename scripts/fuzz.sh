@@ -18,7 +18,7 @@ while (($#)); do
 done
 if ((${#targets[@]} == 0)); then
   targets=(find_records tar_stream sftp_packets config hash_store snapshot_record tree_listing
-           control_request)
+           control_request status_report)
 fi
 
 scripts/install-deps.sh --fuzz

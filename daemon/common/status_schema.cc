@@ -1,6 +1,9 @@
 #include "common/status_schema.h"
 
 #include <cerrno>
+#include <exception>
+
+#include "util/json_integer.h"
 
 namespace nb::status {
 
@@ -44,12 +47,21 @@ class Reader {
 
   template <typename T>
   T get(const char* key) {
-    const auto it = j_.find(key);
-    if (it == j_.end() || !matches<T>(*it)) {
-      bad(key);
-      return T{};
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      try {
+        return integer_field<T>(j_, key);  // range-checked: the reply is a peer's bytes
+      } catch (const std::exception&) {
+        bad(key);
+        return T{};
+      }
+    } else {
+      const auto it = j_.find(key);
+      if (it == j_.end() || !matches<T>(*it)) {
+        bad(key);
+        return T{};
+      }
+      return it->get<T>();
     }
-    return it->get<T>();
   }
   std::optional<std::string> optional_string(const char* key) {
     const auto it = j_.find(key);
@@ -76,10 +88,7 @@ class Reader {
   template <typename T>
   static bool matches(const json& v) {
     if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
-    if constexpr (std::is_same_v<T, std::string>) return v.is_string();
-    if constexpr (std::is_unsigned_v<T>) return v.is_number_unsigned();
-    if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) return v.is_number_integer();
-    return false;
+    return v.is_string();
   }
 
   const json& j_;
@@ -97,7 +106,11 @@ Run read_run(Reader& r, const json& j) {
   run.failure = r.optional_string("failure");
   run.source = r.optional_string("source");
   run.snapshot = r.get<std::string>("snapshot");
-  run.counts = repo::counts_from_json(j);
+  try {
+    run.counts = repo::counts_from_json(j);
+  } catch (const std::exception&) {
+    r.bad("counts");
+  }
   return run;
 }
 

@@ -69,4 +69,15 @@ TEST_CASE("status schema: a reply of the wrong shape names the field", "[status]
   REQUIRE_FALSE(bad);
   CHECK_THAT(bad.error().message(), Catch::Contains("status.nodes[0].last_run.result"));
   CHECK_FALSE(status::report_from_json(nlohmann::json::array()));
+  // Out of range or mistyped numbers are errors too, never an exception or a wrapped value.
+  json = status::to_json(sample());
+  json["nodes"][0]["consecutive_failures"] = 99999999999;
+  bad = status::report_from_json(json);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("consecutive_failures"));
+  json = status::to_json(sample());
+  json["nodes"][0]["last_run"]["scanned"] = "seven";
+  bad = status::report_from_json(json);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("status.nodes[0].last_run.counts"));
 }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/control_request.h"
+#include "common/status_schema.h"
 #include "config/config.h"
 #include "fs/ssh/find_records.h"
 #include "fs/ssh/sftp_attrs.h"
@@ -83,6 +84,13 @@ void tree_listing(const uint8_t* data, size_t size) {
   (void)repo::decode_tree(text(data, size), "fuzz");
 }
 
+// What nodebackupctl makes of a status reply (the daemon's socket is a peer like any other).
+void status_report(const uint8_t* data, size_t size) {
+  const auto j = nlohmann::json::parse(text(data, size), nullptr, /*allow_exceptions=*/false);
+  (void)status::report_from_json(j);
+  (void)status::run_from_json(j);  // as a "finished" event
+}
+
 void control_request(const uint8_t* data, size_t size) {
   (void)parse_control_request(text(data, size));
 }
@@ -90,15 +98,11 @@ void control_request(const uint8_t* data, size_t size) {
 }  // namespace
 
 const Target kTargets[] = {
-    {"find_records", find_records},
-    {"tar_stream", tar_stream},
-    {"sftp_packets", sftp_packets},
-    {"config", config},
-    {"hash_store", hash_store},
-    {"snapshot_record", snapshot_record},
-    {"tree_listing", tree_listing},
-    {"control_request", control_request},
-    {nullptr, nullptr},
+    {"find_records", find_records},   {"tar_stream", tar_stream},
+    {"sftp_packets", sftp_packets},   {"config", config},
+    {"hash_store", hash_store},       {"snapshot_record", snapshot_record},
+    {"tree_listing", tree_listing},   {"control_request", control_request},
+    {"status_report", status_report}, {nullptr, nullptr},
 };
 
 }  // namespace nb::fuzz
