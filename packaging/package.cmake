@@ -4,7 +4,10 @@
 
 set(NB_PKG ${CMAKE_SOURCE_DIR}/packaging)
 
-install(FILES ${CMAKE_SOURCE_DIR}/systemd/nodebackupd.service DESTINATION /lib/systemd/system)
+# The unit names the programs where this build installs them (/usr/sbin in the package).
+configure_file(${CMAKE_SOURCE_DIR}/systemd/nodebackupd.service
+               ${CMAKE_BINARY_DIR}/nodebackupd.service @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/nodebackupd.service DESTINATION /lib/systemd/system)
 # The installed config works as it is (the local machine's /etc); example.json, with every
 # key and an ssh node to adapt, goes with the documentation.
 install(FILES ${CMAKE_SOURCE_DIR}/config/minimal.json DESTINATION /etc/nodebackup

@@ -8,19 +8,23 @@ build_packages=(cmake g++ make pkg-config python3
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
   libzstd-dev libsodium-dev  # repository format 2: zstd blobs; BLAKE2b, XChaCha20, Argon2id
   openssh-server openssh-client procps
+  ccache
   prometheus)  # promtool: the tests check the metrics the daemon exports
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 # Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's
 # Depends (dpkg-shlibdeps), lintian, systemd-analyze, and a Debian 12 root booted by nspawn.
 package_packages=(dpkg-dev lintian systemd systemd-container debootstrap)
+# Only for scripts/fuzz.sh: clang 16 and its libFuzzer runtime.
+fuzz_packages=(clang-16 libclang-rt-16-dev)
 
 wanted=("${build_packages[@]}")
 for group in "$@"; do
   case $group in
     --bench) wanted+=("${bench_packages[@]}") ;;
     --package) wanted+=("${package_packages[@]}") ;;
-    *) echo "usage: $0 [--bench] [--package]" >&2; exit 2 ;;
+    --fuzz) wanted+=("${fuzz_packages[@]}") ;;
+    *) echo "usage: $0 [--bench] [--package] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 

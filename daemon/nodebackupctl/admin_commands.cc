@@ -4,10 +4,10 @@
 #include <iostream>
 
 #include "common/exit_codes.h"
+#include "common/repository_config.h"
 #include "nodebackupctl/repo_access.h"
 #include "repo/key_passwd.h"
 #include "repo/migrate/migrate.h"
-#include "repo/open_repository.h"
 #include "util/file.h"
 
 namespace nb::ctl {
@@ -18,7 +18,7 @@ Result<repo::InitOptions> init_options(const config::Config& config, bool encryp
   repo::InitOptions options;
   options.encrypt = encrypt;
   if (encrypt) {
-    auto passphrase = repo::configured_passphrase(config);
+    auto passphrase = configured_passphrase(config);
     if (!passphrase) return std::unexpected(passphrase.error());
     options.passphrase = std::move(*passphrase);
   }
@@ -56,7 +56,7 @@ int migrate(const Invocation& inv) {
   repo::MigrateOptions options;
   options.init = std::move(*init);
   const config::Config& c = *config;
-  options.passphrase = [&c] { return repo::configured_passphrase(c); };
+  options.passphrase = [&c] { return configured_passphrase(c); };
   auto report = repo::migrate([&] { return repo::open_local_storage(c.repository); }, options);
   if (!report) return failure(report.error());
   if (report->already_format2) {
@@ -80,7 +80,7 @@ int key(const Invocation& inv) {
   if (inv.args != std::vector<std::string>{"passwd"} || inv.new_password_file.empty()) {
     return usage(text);
   }
-  auto passphrase = repo::read_passphrase_file(inv.new_password_file);
+  auto passphrase = read_passphrase_file(inv.new_password_file);
   if (!passphrase) return failure(passphrase.error());
   int code = kExitOk;
   config::Config config;

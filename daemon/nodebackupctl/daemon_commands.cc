@@ -93,9 +93,15 @@ int status(const Invocation& inv) {
   if (!reply) return code;
   if (inv.json) {
     std::cout << reply->dump(2) << "\n";
-  } else {
-    std::cout << status_table(*reply);
+    return kExitOk;
   }
+  const auto report = status::report_from_json(*reply);
+  if (!report) {
+    std::cerr << "nodebackupctl: unexpected reply from the daemon: " << report.error().message()
+              << "\n";
+    return kExitFailure;
+  }
+  std::cout << status_table(*report);
   return kExitOk;
 }
 

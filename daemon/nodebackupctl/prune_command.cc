@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/exit_codes.h"
+#include "common/retention_config.h"
 #include "nodebackupctl/repo_access.h"
 #include "repo/prune.h"
 #include "util/clock.h"
@@ -68,7 +69,7 @@ int prune(const Invocation& inv) {
     return kExitUsage;
   }
   const repo::PruneOptions options{.node = inv.node, .dry_run = inv.dry_run};
-  auto report = repo::prune(*repo, repo::retention_policies(config), options);
+  auto report = repo::prune(*repo, retention_policies(config), options);
   if (!report) return failure(report.error());
   if (inv.json) {
     std::cout << report_json(*report).dump(2) << "\n";

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "common/exit_codes.h"
-#include "repo/open_repository.h"
+#include "common/repository_config.h"
 
 namespace nb::ctl {
 
@@ -14,7 +14,7 @@ int usage(const std::string& text) {
 
 int failure(const Error& error) {
   std::cerr << "nodebackupctl: " << error.message() << "\n";
-  return error.op() == "config" || error.op() == "read config" ? kExitConfig : kExitFailure;
+  return error.kind() == ErrorKind::config ? kExitConfig : kExitFailure;
 }
 
 std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code,
@@ -24,7 +24,7 @@ std::unique_ptr<repo::Repository> open_repo(const Invocation& inv, int& code,
     code = failure(config.error());
     return nullptr;
   }
-  auto repo = repo::open_repository(*config, /*create=*/false);
+  auto repo = open_repository(*config, /*create=*/false);
   if (!repo) {
     code = failure(repo.error());
     return nullptr;

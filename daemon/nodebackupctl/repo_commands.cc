@@ -20,9 +20,7 @@ namespace nb::ctl {
 namespace {
 
 std::string mode_string(const repo::TreeEntry& e) {
-  std::string s = e.type == fs::FileType::directory ? "d"
-                  : e.type == fs::FileType::symlink ? "l"
-                                                    : "-";
+  std::string s = e.type == FileType::directory ? "d" : e.type == FileType::symlink ? "l" : "-";
   const char* rwx = "rwxrwxrwx";
   for (int bit = 8; bit >= 0; --bit) s += (e.mode >> bit & 1) ? rwx[8 - bit] : '-';
   return s;
@@ -68,7 +66,7 @@ int ls(const Invocation& inv) {
     std::printf("%s %5u:%-5u %12llu %s %s%s\n", mode_string(e).c_str(), e.uid, e.gid,
                 static_cast<unsigned long long>(e.size), rfc3339(e.mtime_ns).c_str(),
                 printable(path).c_str(),
-                e.type == fs::FileType::symlink ? (" -> " + printable(e.target)).c_str() : "");
+                e.type == FileType::symlink ? (" -> " + printable(e.target)).c_str() : "");
   };
   for (const auto& root : record->roots) {
     const std::string& start = inv.args.size() == 3 ? inv.args[2] : root.path;

@@ -23,12 +23,11 @@ uint64_t count(const json& j, const char* key) {
   return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
 }
 
-std::string alarm_names(const json& alarms) {
-  if (!alarms.is_array() || alarms.empty()) return "-";
+std::string alarm_names(const std::vector<status::Alarm>& alarms) {
+  if (alarms.empty()) return "-";
   std::string out;
-  for (const auto& a : alarms) {
-    out += (out.empty() ? "" : ",") + fmt::format("{}({})", text(a, "kind"), count(a, "count"));
-  }
+  for (const auto& a : alarms)
+    out += (out.empty() ? "" : ",") + fmt::format("{}({})", a.kind, a.count);
   return out;
 }
 
@@ -53,40 +52,33 @@ std::string render(const std::vector<std::vector<std::string>>& rows) {
 
 }  // namespace
 
-std::string status_table(const json& status) {
+std::string status_table(const status::Report& status) {
   std::vector<std::vector<std::string>> rows = {
       {"NODE", "STATE", "LAST RUN", "RESULT", "CHANGED/SCANNED", "STORED", "NEXT RUN", "ALARMS"}};
   std::string alarm_lines;
-  for (const auto& node : status.value("nodes", json::array())) {
-    const json last = node.value("last_run", json());
-    const bool ran = last.is_object();
-    rows.push_back({text(node, "id"), text(node, "state"), ran ? text(last, "finished") : "never",
-                    ran ? text(last, "result") : "-",
-                    ran ? fmt::format("{}/{}", count(last, "changed") + count(last, "new"),
-                                      count(last, "scanned"))
-                        : "-",
-                    ran ? format_bytes(count(last, "bytes_stored")) : "-", text(node, "next_run"),
-                    alarm_names(node.value("alarms", json()))});
-    if (ran && last.value("result", "") == "failed") {
-      alarm_lines +=
-          fmt::format("{}: last run failed: {}\n", text(node, "id"), text(last, "error"));
+  for (const auto& node : status.nodes) {
+    const auto& last = node.last_run;
+    rows.push_back({node.id, node.state, last ? last->finished : "never", last ? last->result : "-",
+                    last ? fmt::format("{}/{}", last->counts.changed + last->counts.added,
+                                       last->counts.scanned)
+                         : "-",
+                    last ? format_bytes(last->counts.bytes_stored) : "-",
+                    node.next_run.value_or("-"), alarm_names(node.alarms)});
+    if (last && last->result == "failed") {
+      alarm_lines += fmt::format("{}: last run failed: {}\n", node.id, last->error.value_or("-"));
     }
-    for (const auto& a : node.value("alarms", json::array())) {
+    for (const auto& a : node.alarms) {
       std::string examples;
-      for (const auto& e : a.value("examples", json::array())) {
-        examples += (examples.empty() ? "" : ", ") + e.get<std::string>();
-      }
-      alarm_lines += fmt::format("{}: alarm {} since {}: {} files{}{}\n", text(node, "id"),
-                                 text(a, "kind"), text(a, "since"), count(a, "count"),
-                                 examples.empty() ? "" : ", e.g. ", examples);
+      for (const auto& e : a.examples) examples += (examples.empty() ? "" : ", ") + e;
+      alarm_lines += fmt::format("{}: alarm {} since {}: {} files{}{}\n", node.id, a.kind, a.since,
+                                 a.count, examples.empty() ? "" : ", e.g. ", examples);
     }
   }
-  const json store = status.value("store", json::object());
-  return fmt::format("nodebackupd {} (pid {}), up {}s, config {}\n", text(status, "version"),
-                     text(status, "pid"), text(status, "uptime_s"), text(status, "config")) +
+  return fmt::format("nodebackupd {} (pid {}), up {}s, config {}\n", status.version, status.pid,
+                     status.uptime_s, status.config) +
          fmt::format("hash store: {} entries, {} untrusted, last snapshot {}\n\n",
-                     count(store, "entries"), count(store, "missing"),
-                     text(store, "last_snapshot", "never")) +
+                     status.store.entries, status.store.missing,
+                     status.store.last_snapshot.value_or("never")) +
          render(rows) + (alarm_lines.empty() ? "" : "\n" + alarm_lines);
 }
 

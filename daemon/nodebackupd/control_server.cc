@@ -94,6 +94,17 @@ bool ControlServer::peer_allowed(uid_t uid, gid_t gid, const std::vector<gid_t>&
          std::find(groups.begin(), groups.end(), socket_gid_) != groups.end();
 }
 
+bool ControlServer::drop_idlest() {
+  ControlSession* idlest = nullptr;
+  for (auto* session : sessions_) {
+    const auto since = session->idle_since();
+    if (since && (idlest == nullptr || *since < *idlest->idle_since())) idlest = session;
+  }
+  if (idlest == nullptr) return false;  // every session is being served: refuse the newcomer
+  idlest->close();                      // forgets itself
+  return true;
+}
+
 void ControlServer::accept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, stream::socket socket) {
     if (closed_) return;
@@ -106,7 +117,7 @@ void ControlServer::accept() {
       });
       return;
     }
-    if (sessions_.size() >= kMaxSessions) {
+    if (sessions_.size() >= kMaxSessions && !drop_idlest()) {
       refuse(socket, "too many clients; try again");
     } else {
       auto session = std::make_shared<ControlSession>(*this, std::move(socket));

@@ -1,8 +1,9 @@
 // The control socket (DESIGN §7): a Unix stream socket, mode 0660, one JSON object per line
 // each way. Peers are checked with SO_PEERCRED. No client can stall or crash the daemon:
 // requests are bounded (64 KiB), a client must send its request within a deadline, one that
-// stops reading its replies is dropped, and past kMaxSessions connections new ones are
-// refused at once rather than queued.
+// stops reading its replies is dropped, and at kMaxSessions connections the one that has
+// waited longest without sending a request is dropped to admit the new one (so idle clients
+// cannot lock an operator out); only when every session is being served is a new one refused.
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/control_request.h"
 #include "util/error.h"
 
 namespace nb::daemon {
@@ -36,7 +38,7 @@ class ReplyChannel {
 };
 
 using RequestHandler =
-    std::function<void(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply)>;
+    std::function<void(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply)>;
 
 class ControlSession;
 
@@ -54,7 +56,7 @@ class ControlServer {
   // Internal, for sessions.
   // Root, the daemon's own user, or a member (primary or supplementary) of the socket's group.
   bool peer_allowed(uid_t uid, gid_t gid, const std::vector<gid_t>& groups) const;
-  void handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
+  void handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
     handler_(request, std::move(reply));
   }
   void forget(ControlSession* session) { sessions_.erase(session); }
@@ -62,6 +64,8 @@ class ControlServer {
  private:
   ControlServer(boost::asio::io_context& io, std::string path, RequestHandler handler);
   void accept();
+  // Closes the session idle longest; false when none is idle.
+  bool drop_idlest();
 
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::steady_timer retry_;

@@ -92,6 +92,7 @@ void ControlSession::read_request() {
   if (closed_) return;
   // A client gets a while to send its request; one that connects and says nothing is
   // disconnected, so it cannot hold a session slot forever.
+  idle_since_ = std::chrono::steady_clock::now();
   deadline_.expires_after(kRequestDeadline);
   deadline_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->close();
@@ -113,6 +114,7 @@ void ControlSession::on_line(const boost::system::error_code& ec, size_t bytes) 
     close();  // end of file or a broken connection: the client went away
     return;
   }
+  idle_since_.reset();
   std::string line(asio::buffers_begin(input_.data()), asio::buffers_begin(input_.data()) + bytes);
   input_.consume(bytes);
   line.pop_back();
@@ -120,13 +122,21 @@ void ControlSession::on_line(const boost::system::error_code& ec, size_t bytes) 
 }
 
 void ControlSession::dispatch(const std::string& line) {
-  const auto request = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (request.is_discarded() || !request.is_object()) {
-    send(error_reply("malformed request: expected one JSON object per line"), true);
+  const auto request = parse_control_request(line);
+  if (!request) {
+    send(error_reply(request.error().detail()), true);
     return;
   }
   if (server_ == nullptr) return;
-  server_->handle(request, std::make_shared<SessionReply>(shared_from_this()));
+  // The boundary between one client and the daemon: a request that makes a handler throw
+  // (a bug, or a JSON value of a shape no handler expected) gets an error reply, and the
+  // event loop that serves everyone else goes on.
+  try {
+    server_->handle(*request, std::make_shared<SessionReply>(shared_from_this()));
+  } catch (const std::exception& e) {
+    spdlog::error("control socket: request failed: {}", e.what());
+    send(error_reply(std::string("internal error: ") + e.what()), true);
+  }
 }
 
 void ControlSession::send(const nlohmann::json& reply, bool last) {

@@ -3,8 +3,10 @@
 // operation is pending, as Asio's examples do.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,9 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   void start();
   void close();
   void send(const nlohmann::json& reply, bool last);
+  // Since when it has been waiting for a request (nothing of it in progress); empty while a
+  // request is being served.
+  std::optional<std::chrono::steady_clock::time_point> idle_since() const { return idle_since_; }
 
  private:
   std::vector<gid_t> peer_groups();
@@ -40,6 +45,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   bool writing_ = false;
   bool closing_after_write_ = false;
   bool closed_ = false;
+  std::optional<std::chrono::steady_clock::time_point> idle_since_;
 };
 
 }  // namespace nb::daemon

@@ -7,8 +7,10 @@
 #include <cstdlib>
 
 #include "common/exit_codes.h"
-#include "common/state_lock.h"
-#include "repo/open_repository.h"
+#include "common/repository_config.h"
+#include "common/retention_config.h"
+#include "nodebackupd/job_runner.h"
+#include "nodebackupd/state_lock.h"
 #include "repo/prune.h"
 #include "util/clock.h"
 
@@ -24,8 +26,8 @@ constexpr std::chrono::seconds kStopDeadline{60};
 
 }  // namespace
 
-std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo) {
-  std::map<std::string, int64_t> latest;
+LatestRuns latest_snapshots(const repo::Repository& repo) {
+  LatestRuns latest;
   auto records = repo.snapshots();
   if (!records) {
     spdlog::warn("{}; every node is treated as never backed up", records.error().message());
@@ -33,8 +35,15 @@ std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo) {
   }
   for (const auto& record : *records) {
     if (record.partial) continue;
-    auto& t = latest[record.node];
-    t = std::max(t, record.finished_ns);
+    auto& run = latest[record.node];
+    if (run.finished_ns > record.finished_ns) continue;
+    run = RunRecord{};
+    run.started_ns = record.started_ns;
+    run.finished_ns = record.finished_ns;
+    run.ok = true;
+    run.counts = record.counts;
+    run.snapshot_id = record.id;
+    run.from_snapshot = true;
   }
   return latest;
 }
@@ -43,9 +52,10 @@ Daemon::Daemon(config::Config config)
     : config_(std::move(config)),
       started_ns_(now_ns()),
       signals_(io_, SIGHUP, SIGTERM, SIGINT),
-      store_timer_(io_),
       watchdog_timer_(io_),
-      stop_deadline_(io_) {}
+      stop_deadline_(io_),
+      keeper_(io_, chores_, store_, config_.state_dir),
+      reporter_(notifier_, chores_) {}
 
 Daemon::~Daemon() {
   aux_.join();  // its tasks use the store and the repository
@@ -69,12 +79,13 @@ Result<> Daemon::start() {
   if (!lock) return std::unexpected(lock.error());
   state_lock_ = std::move(*lock);
   store_.load(config_.state_dir);  // logs what it could not use
-  auto repo = repo::open_repository(config_, /*create=*/true);
+  auto repo = open_repository(config_, /*create=*/true);
   if (!repo) return std::unexpected(repo.error());
   repo_ = std::move(*repo);
-  auto server = ControlServer::bind(
-      io_, config_.control_socket,
-      [this](const nlohmann::json& request, auto reply) { handle(request, std::move(reply)); });
+  auto server = ControlServer::bind(io_, config_.control_socket,
+                                    [this](const ControlRequest& request, auto reply) {
+                                      requests_.handle(request, std::move(reply));
+                                    });
   if (!server) return std::unexpected(server.error());
   server_ = std::move(*server);
   scheduler_ = std::make_unique<Scheduler>(io_, store_, *repo_, config_.max_concurrent_jobs);
@@ -83,7 +94,7 @@ Result<> Daemon::start() {
   scheduler_->apply(config_, latest_snapshots(*repo_));
   for (const auto& [id, slot] : scheduler_->nodes()) {
     slot->health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
-    report_alarms(*slot);
+    reporter_.alarms(*slot);
   }
   watch_signals();
   watchdog_period_ = Notifier::watchdog_period();
@@ -120,8 +131,9 @@ void Daemon::begin_stop(const char* why) {
   spdlog::info("{}: stopping; {} running job(s) stop at their next checkpoint", why,
                scheduler_->running());
   notifier_.stopping();
+  reporter_.stop();
   server_->close();
-  store_timer_.cancel();
+  keeper_.stop();
   stop_deadline_.expires_after(kStopDeadline);
   stop_deadline_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
@@ -129,29 +141,25 @@ void Daemon::begin_stop(const char* why) {
     // committed is in the store; what it did not commit was never written back.
     spdlog::error("running jobs did not reach a checkpoint within {}s; exiting without them",
                   kStopDeadline.count());
-    if (auto r = store_.save(config_.state_dir); !r) spdlog::error("{}", r.error().message());
+    if (auto r = keeper_.save_now(); !r) spdlog::error("{}", r.error().message());
     std::_Exit(kExitOk);
   });
   scheduler_->stop([this] {
-    if (auto r = store_.save(config_.state_dir); !r) {
-      spdlog::error("hash store: {}", r.error().message());
-    }
+    if (auto r = keeper_.save_now(); !r) spdlog::error("hash store: {}", r.error().message());
+    // Drained, not stopped: with the last timer and the signals gone, run() returns once the
+    // handlers already queued (replies to clients, say) have run.
     stop_deadline_.cancel();
     watchdog_timer_.cancel();
     signals_.cancel();
-    io_.stop();
   });
 }
 
 void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
   last_node_ = slot.config.id;
-  report_alarms(slot);
-  store_dirty_since_save_ = true;
-  arm_store_snapshot();
+  reporter_.alarms(slot);
+  keeper_.changed(config_.store_snapshot_interval);
   // One pass over the store's entries serves both the metrics and STATUS=.
-  const DaemonFacts now = facts();
-  write_metrics_file(now);
-  update_status(now);
+  reporter_.after_run(facts(), *scheduler_, config_.metrics_textfile);
   maybe_prune();
 }
 
@@ -163,7 +171,7 @@ void Daemon::maybe_prune() {
   const int64_t due = last_prune_ns_ + std::chrono::nanoseconds(*config_.prune_interval).count();
   if (last_prune_ns_ != 0 && now_ns() < due) return;
   pruning_ = true;
-  asio::post(aux_, [this, policies = repo::retention_policies(config_)] {
+  asio::post(aux_, [this, policies = retention_policies(config_)] {
     auto report = repo::prune(*repo_, policies, {});  // logs its summary
     asio::post(io_, [this, ok = report.has_value(),
                      error = report ? std::string() : report.error().message()] {
@@ -177,42 +185,6 @@ void Daemon::maybe_prune() {
   });
 }
 
-void Daemon::report_alarms(const NodeSlot& slot) {
-  for (const auto& [kind, alarm] : slot.health.alarms()) {
-    spdlog::warn("{}", NodeHealth::describe(slot.config.id, alarm));
-  }
-}
-
-// The store is snapshotted at most every store_snapshot_interval, and only after a run may
-// have changed it: an idle daemon has no timer armed at all.
-void Daemon::arm_store_snapshot() {
-  if (store_snapshot_armed_ || stopping_) return;
-  store_snapshot_armed_ = true;
-  store_timer_.expires_after(config_.store_snapshot_interval);
-  store_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    store_dirty_since_save_ = false;
-    asio::post(chores_, [this] {
-      auto saved = store_.save(config_.state_dir);
-      asio::post(io_, [this, saved = std::move(saved)] {
-        if (!saved) spdlog::error("hash store: {}", saved.error().message());
-        store_snapshot_armed_ = false;
-        if (store_dirty_since_save_ || !saved) arm_store_snapshot();
-      });
-    });
-  });
-}
-
-void Daemon::write_metrics_file(const DaemonFacts& facts) {
-  if (!config_.metrics_textfile) return;
-  asio::post(chores_, [path = *config_.metrics_textfile, text = metrics_text(facts, *scheduler_)] {
-    // node_exporter reads it as another user: world-readable, like its other textfiles.
-    if (auto r = write_file_durably(path, text, 0644); !r) {
-      spdlog::warn("metrics textfile: {}", r.error().message());
-    }
-  });
-}
-
 void Daemon::pet_watchdog() {
   notifier_.watchdog();
   watchdog_timer_.expires_after(*watchdog_period_);
@@ -221,12 +193,16 @@ void Daemon::pet_watchdog() {
   });
 }
 
-DaemonFacts Daemon::facts() const {
-  return {config_.source, started_ns_, store_.stats(), last_node_};
+void Daemon::diff(const config::NodeConfig& node,
+                  std::function<void(const backup::JobResult&)> done) {
+  asio::post(aux_, [this, node, done = std::move(done)] {
+    auto result = run_diff(node, store_, *repo_);
+    asio::post(io_, [done, result = std::move(result)] { done(result); });
+  });
 }
 
-void Daemon::update_status(const DaemonFacts& facts) {
-  if (!stopping_) notifier_.status(status_line(facts, *scheduler_));
+DaemonFacts Daemon::facts() const {
+  return {config_.source, started_ns_, store_.stats(), last_node_};
 }
 
 }  // namespace nb::daemon

@@ -1,7 +1,9 @@
-// The long-running process (DESIGN §2, §7): one object owns the event loop, the signals, the
-// control socket, the scheduler and the systemd notifications. The io_context's one thread
-// only decides and dispatches; everything that blocks (backups, store snapshots, reading a
-// new config) runs on the worker pool or the auxiliary pool and posts its result back.
+// The long-running process (DESIGN §2, §7): its lifecycle (start, signals, reload, stop, the
+// watchdog) and the parts it composes: the scheduler, the control socket and its requests
+// (control_requests.h), the store keeper and the reporter. The io_context's one thread only decides
+// and dispatches; everything that blocks (backups, store snapshots, reading a new config)
+// runs on the worker pool or the auxiliary pool and posts its result back. Stopping drains the
+// io_context: every timer, signal and socket is closed, and run() returns when nothing is left.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -17,17 +19,20 @@
 #include <vector>
 
 #include "config/config.h"
+#include "nodebackupd/control_requests.h"
 #include "nodebackupd/control_server.h"
 #include "nodebackupd/notifier.h"
+#include "nodebackupd/reporter.h"
 #include "nodebackupd/scheduler.h"
 #include "nodebackupd/status_report.h"
+#include "nodebackupd/store_keeper.h"
 #include "repo/repository.h"
 #include "store/hash_store.h"
 #include "util/file.h"
 
 namespace nb::daemon {
 
-class Daemon {
+class Daemon final : private DaemonControl {
  public:
   explicit Daemon(config::Config config);
   ~Daemon();
@@ -39,28 +44,24 @@ class Daemon {
   Result<> start();
   void watch_signals();
   void on_signal(int signal);
-  void reload(std::function<void(Result<>)> done);
-  void finish_reload(Result<config::Config> loaded, std::map<std::string, int64_t> latest);
+  void finish_reload(Result<config::Config> loaded, LatestRuns latest);
   void begin_stop(const char* why);
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
-  void arm_store_snapshot();
   void maybe_prune();
-  void write_metrics_file(const DaemonFacts& facts);
   void pet_watchdog();
-  void report_alarms(const NodeSlot& slot);
-  DaemonFacts facts() const;
-  void update_status(const DaemonFacts& facts);
 
-  // The control socket's commands (requests.cc).
-  void handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
-  void handle_run(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
-  void handle_diff(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply);
+  // DaemonControl: what the control requests see.
+  const config::Config& config() const override { return config_; }
+  DaemonFacts facts() const override;
+  Scheduler& scheduler() override { return *scheduler_; }
+  void reload(std::function<void(Result<>)> done) override;
+  void diff(const config::NodeConfig& node,
+            std::function<void(const backup::JobResult&)> done) override;
 
   config::Config config_;
   int64_t started_ns_;
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
-  boost::asio::steady_timer store_timer_;
   boost::asio::steady_timer watchdog_timer_;
   boost::asio::steady_timer stop_deadline_;
   boost::asio::thread_pool aux_{2};  // config reads and diffs
@@ -68,23 +69,24 @@ class Daemon {
   boost::asio::strand<boost::asio::thread_pool::executor_type> chores_{aux_.get_executor()};
   UniqueFd state_lock_;
   store::HashStore store_;
+  StoreKeeper keeper_;
   std::unique_ptr<repo::Repository> repo_;
   std::unique_ptr<Scheduler> scheduler_;
+  ControlRequests requests_{*this};
   std::unique_ptr<ControlServer> server_;
   Notifier notifier_;
+  Reporter reporter_;
   std::optional<std::chrono::microseconds> watchdog_period_;
   std::optional<std::string> last_node_;
   std::vector<std::function<void(Result<>)>> reload_waiters_;
   bool reloading_ = false;
   bool stopping_ = false;
-  bool store_snapshot_armed_ = false;
-  bool store_dirty_since_save_ = false;
   bool pruning_ = false;
   int64_t last_prune_ns_ = 0;  // 0: not since start, so the first backup is followed by one
 };
 
 // Newest complete snapshot's finish time per node, so a restarted daemon knows which nodes
 // are overdue.
-std::map<std::string, int64_t> latest_snapshots(const repo::Repository& repo);
+LatestRuns latest_snapshots(const repo::Repository& repo);
 
 }  // namespace nb::daemon

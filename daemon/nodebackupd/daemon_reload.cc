@@ -45,7 +45,7 @@ void Daemon::reload(std::function<void(Result<>)> done) {
   notifier_.reloading();
   asio::post(aux_, [this, path = config_.source] {
     auto loaded = config::load_config(path);
-    std::map<std::string, int64_t> latest;
+    LatestRuns latest;
     if (loaded) latest = latest_snapshots(*repo_);
     asio::post(io_, [this, loaded = std::move(loaded), latest = std::move(latest)]() mutable {
       finish_reload(std::move(loaded), std::move(latest));
@@ -53,7 +53,7 @@ void Daemon::reload(std::function<void(Result<>)> done) {
   });
 }
 
-void Daemon::finish_reload(Result<config::Config> loaded, std::map<std::string, int64_t> latest) {
+void Daemon::finish_reload(Result<config::Config> loaded, LatestRuns latest) {
   reloading_ = false;
   Result<> outcome;
   if (!loaded) {
@@ -73,7 +73,7 @@ void Daemon::finish_reload(Result<config::Config> loaded, std::map<std::string, 
     for (const auto& id : added) {
       auto& slot = *scheduler_->nodes().at(id);
       slot.health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
-      report_alarms(slot);
+      reporter_.alarms(slot);
     }
     spdlog::info("reloaded {}: {} nodes; added: {}; removed: {}", config_.source,
                  config_.nodes.size(), node_list(added), node_list(removed));

@@ -2,26 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/health.h"
-#include "fs/open_node.h"
+#include "nodebackupd/health.h"
+#include "nodebackupd/open_node.h"
 #include "util/clock.h"
 
 namespace nb::daemon {
 
 namespace {
 
+backup::JobResult failed_run(const config::NodeConfig& node, Error error, bool log) {
+  backup::JobResult failed;
+  failed.started_ns = failed.finished_ns = now_ns();
+  if (log) spdlog::error("{} backup failed: {}", node.id, error.message());
+  failed.error = std::move(error);
+  return failed;
+}
+
 backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& store,
                           repo::Repository& repo, backup::JobOptions options) {
-  options.exclude = node.exclude;
-  auto fs = fs::open_node_fs(node);
-  if (!fs) {
-    backup::JobResult failed;
-    failed.started_ns = failed.finished_ns = now_ns();
-    failed.error = fs.error();
-    if (!options.dry_run) spdlog::error("{} backup failed: {}", node.id, fs.error().message());
-    return failed;
+  const bool log = !options.dry_run;
+  // The worker boundary: whatever escapes the job (a bug, a bad_alloc on hostile input) fails
+  // this node's run and is logged; it must never end the process that serves every node.
+  // Nothing is written back by a job that did not reach its commit.
+  try {
+    options.exclude = node.exclude;
+    auto fs = open_node_fs(node);
+    if (!fs) return failed_run(node, fs.error(), log);
+    return backup::BackupJob(node.id, node.paths, std::move(options)).run(**fs, store, repo);
+  } catch (const std::exception& e) {
+    return failed_run(node, Error("backup", node.id, 0, std::string("internal error: ") + e.what()),
+                      true);
   }
-  return backup::BackupJob(node.id, node.paths, std::move(options)).run(**fs, store, repo);
 }
 
 }  // namespace

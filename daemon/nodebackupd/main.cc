@@ -7,9 +7,9 @@
 
 #include "common/exit_codes.h"
 #include "common/logging.h"
-#include "common/run_once.h"
 #include "config/config.h"
 #include "nodebackupd/daemon.h"
+#include "nodebackupd/run_once.h"
 
 namespace po = boost::program_options;
 

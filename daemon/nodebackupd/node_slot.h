@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "backup/backup_job.h"
-#include "common/health.h"
 #include "config/config.h"
+#include "nodebackupd/health.h"
 
 namespace nb::daemon {
 
@@ -27,7 +28,14 @@ struct RunRecord {
   std::optional<std::string> error;
   repo::RunCounts counts;
   std::string snapshot_id;
+  // A failure that will recur until someone acts (host key changed, authentication refused,
+  // corrupt input): retried at the node's interval, not hammered with the backoff.
+  bool permanent = false;
+  bool from_snapshot = false;  // read back from the repository, not run by this process
 };
+
+// The newest complete run of each node as its snapshot record tells it, by node id.
+using LatestRuns = std::map<std::string, RunRecord>;
 
 // Told about a run a client waits for: progress events, then one last event with the result.
 using RunListener = std::function<void(const nlohmann::json& event, bool last)>;

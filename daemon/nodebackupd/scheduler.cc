@@ -25,8 +25,7 @@ Scheduler::~Scheduler() {
   workers_.join();
 }
 
-void Scheduler::apply(const config::Config& config,
-                      const std::map<std::string, int64_t>& latest_ns) {
+void Scheduler::apply(const config::Config& config, const LatestRuns& latest_runs) {
   for (auto& [id, slot] : nodes_) {
     if (config.find_node(id) != nullptr) continue;
     slot->removed = true;
@@ -41,18 +40,27 @@ void Scheduler::apply(const config::Config& config,
     auto it = nodes_.find(node.id);
     if (it == nodes_.end()) {
       auto slot = std::make_unique<NodeSlot>(io_, node);
-      const auto latest = latest_ns.find(node.id);
-      slot->last_finished_ns = latest == latest_ns.end() ? 0 : latest->second;
+      // A node this process has not run yet shows its newest snapshot as its last run, so a
+      // restart does not make a backed-up node look as if it never ran.
+      if (const auto latest = latest_runs.find(node.id); latest != latest_runs.end()) {
+        slot->last_run = latest->second;
+        slot->last_finished_ns = slot->last_success_ns = latest->second.finished_ns;
+      }
       auto& ref = *nodes_.emplace(node.id, std::move(slot)).first->second;
       schedule_from(ref, ref.last_finished_ns);
       continue;
     }
     NodeSlot& slot = *it->second;
-    const bool reschedule =
-        slot.removed || slot.config.interval != node.interval || slot.config.jitter != node.jitter;
+    // A node failing permanently is tried again at once when its configuration changed: the
+    // change may be the fix (a new known_hosts, key or port).
+    const bool fixed = slot.last_run && slot.last_run->permanent && !(slot.config == node);
+    const bool reschedule = slot.removed || fixed || slot.config.interval != node.interval ||
+                            slot.config.jitter != node.jitter;
     slot.removed = false;
     slot.config = node;  // the next run uses it; a running job keeps the one it started with
-    if (reschedule && !slot.running && !slot.queued) schedule_from(slot, slot.last_finished_ns);
+    if (reschedule && !slot.running && !slot.queued) {
+      schedule_from(slot, fixed ? 0 : slot.last_finished_ns);
+    }
   }
 }
 
@@ -170,6 +178,14 @@ void Scheduler::finished(const std::string& id, JobOutcome outcome) {
     nodes_.erase(id);
   } else if (run.ok || run.interrupted) {
     schedule_from(slot, run.finished_ns);
+  } else if (run.permanent) {
+    // Retrying in 30 s would only fail the same way (and hammer a node that refuses us):
+    // the next attempt is the regular one, or whatever run or reload the operator asks for.
+    spdlog::error(
+        "{}: the failure is permanent; next attempt at the regular interval, or "
+        "after `nodebackupctl run {}` or a reload that changes the node",
+        id, id);
+    arm(slot, nanoseconds(slot.config.interval) + jitter(slot));
   } else {
     arm(slot, backoff(slot.consecutive_failures, slot.config.interval) + jitter(slot));
   }
@@ -187,6 +203,7 @@ void Scheduler::record(NodeSlot& slot, const JobOutcome& outcome) {
   if (r.error) run.error = r.error->message();
   run.counts = r.counts;
   run.snapshot_id = r.snapshot_id;
+  run.permanent = !run.ok && !run.interrupted && r.error && !r.error->transient();
   slot.last_finished_ns = run.finished_ns;
   if (run.ok) {
     ++slot.runs_ok;
@@ -228,15 +245,23 @@ nlohmann::json progress_event(const std::string& node, const backup::Progress& p
           {"bytes_read", p.bytes_read}};
 }
 
+status::Run run_status(const RunRecord& run) {
+  status::Run out{.ok = run.ok,
+                  .started = rfc3339(run.started_ns),
+                  .finished = rfc3339(run.finished_ns),
+                  .result = run.ok ? "ok" : (run.interrupted ? "interrupted" : "failed"),
+                  .error = run.error,
+                  .failure = std::nullopt,
+                  .source = std::nullopt,
+                  .snapshot = run.snapshot_id,
+                  .counts = run.counts};
+  if (!run.ok && !run.interrupted) out.failure = run.permanent ? "permanent" : "transient";
+  if (run.from_snapshot) out.source = "snapshot";
+  return out;
+}
+
 nlohmann::json run_json(const RunRecord& run) {
-  nlohmann::json j = {{"ok", run.ok},
-                      {"started", rfc3339(run.started_ns)},
-                      {"finished", rfc3339(run.finished_ns)},
-                      {"result", run.ok ? "ok" : (run.interrupted ? "interrupted" : "failed")},
-                      {"error", run.error ? nlohmann::json(*run.error) : nlohmann::json()},
-                      {"snapshot", run.snapshot_id}};
-  repo::counts_to_json(run.counts, j);
-  return j;
+  return status::to_json(run_status(run));
 }
 
 }  // namespace nb::daemon

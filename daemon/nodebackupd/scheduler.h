@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "common/status_schema.h"
 #include "config/config.h"
 #include "nodebackupd/job_runner.h"
 #include "nodebackupd/node_slot.h"
@@ -33,7 +34,7 @@ class Scheduler {
   // Brings the nodes in line with `config`: new nodes are scheduled (soon, when their newest
   // snapshot — `latest_ns`, finish time by node id — is older than their interval), removed
   // ones go once their running job ends, changed schedules re-arm.
-  void apply(const config::Config& config, const std::map<std::string, int64_t>& latest_ns);
+  void apply(const config::Config& config, const LatestRuns& latest);
 
   // Queues a run now, unless one is queued or running already; `listener` (may be empty) is
   // told about that run either way. Fails for an unknown node.
@@ -83,6 +84,8 @@ std::chrono::nanoseconds backoff(int failures, std::chrono::seconds interval);
 
 // The events a waiting client receives.
 nlohmann::json progress_event(const std::string& node, const backup::Progress& progress);
+// A run as the status schema has it, and as JSON (the "finished" event, last_run).
+status::Run run_status(const RunRecord& run);
 nlohmann::json run_json(const RunRecord& run);
 
 }  // namespace nb::daemon

@@ -10,38 +10,32 @@ namespace nb::daemon {
 
 namespace {
 
-nlohmann::json time_or_null(int64_t ns) {
-  return ns > 0 ? nlohmann::json(rfc3339(ns)) : nullptr;
+std::optional<std::string> time_or_none(int64_t ns) {
+  return ns > 0 ? std::optional(rfc3339(ns)) : std::nullopt;
 }
 
-nlohmann::json alarms_json(const NodeSlot& slot) {
-  auto out = nlohmann::json::array();
+status::Node node_status(const NodeSlot& slot) {
+  status::Node n{.id = slot.config.id,
+                 .type = slot.config.type == config::NodeType::ssh ? "ssh" : "local",
+                 .state = slot.state(),
+                 .next_run = time_or_none(slot.next_run_ns),
+                 .last_success = time_or_none(slot.last_success_ns),
+                 .interval_s = slot.config.interval.count(),
+                 .consecutive_failures = slot.consecutive_failures,
+                 .runs_ok = slot.runs_ok,
+                 .runs_failed = slot.runs_failed,
+                 .alarms = {},
+                 .last_run = std::nullopt,
+                 .progress = std::nullopt};
   for (const auto& [kind, alarm] : slot.health.alarms()) {
-    out.push_back({{"kind", kind},
-                   {"count", alarm.count},
-                   {"examples", alarm.examples},
-                   {"since", rfc3339(alarm.since_ns)}});
+    n.alarms.push_back({kind, alarm.count, alarm.examples, rfc3339(alarm.since_ns)});
   }
-  return out;
-}
-
-nlohmann::json node_json(const NodeSlot& slot) {
-  nlohmann::json j = {{"id", slot.config.id},
-                      {"type", slot.config.type == config::NodeType::ssh ? "ssh" : "local"},
-                      {"state", slot.state()},
-                      {"next_run", time_or_null(slot.next_run_ns)},
-                      {"interval_s", slot.config.interval.count()},
-                      {"consecutive_failures", slot.consecutive_failures},
-                      {"runs", {{"ok", slot.runs_ok}, {"failed", slot.runs_failed}}},
-                      {"last_success", time_or_null(slot.last_success_ns)},
-                      {"alarms", alarms_json(slot)},
-                      {"last_run", slot.last_run ? run_json(*slot.last_run) : nlohmann::json()}};
+  if (slot.last_run) n.last_run = run_status(*slot.last_run);
   if (slot.running) {
-    j["progress"] = {{"files_read", slot.progress.files_read},
-                     {"files_to_read", slot.progress.files_to_read},
-                     {"bytes_read", slot.progress.bytes_read}};
+    n.progress = status::Progress{slot.progress.files_read, slot.progress.files_to_read,
+                                  slot.progress.bytes_read};
   }
-  return j;
+  return n;
 }
 
 // One metric family: HELP and TYPE, then a sample per node.
@@ -136,20 +130,18 @@ void node_metrics(std::string& out, const Scheduler& scheduler) {
 }  // namespace
 
 nlohmann::json status_json(const DaemonFacts& facts, const Scheduler& scheduler) {
-  auto nodes = nlohmann::json::array();
-  for (const auto& [id, slot] : scheduler.nodes()) nodes.push_back(node_json(*slot));
-  return {{"ok", true},
-          {"version", NB_VERSION},
-          {"pid", ::getpid()},
-          {"uptime_s", (now_ns() - facts.started_ns) / 1'000'000'000},
-          {"config", facts.config_path},
-          {"store",
-           {{"entries", facts.store.entries},
-            {"missing", facts.store.untrusted},
-            {"dirty", facts.store.dirty},
-            {"last_snapshot", time_or_null(facts.store.last_snapshot_ns)}}},
-          {"running", scheduler.running()},
-          {"nodes", std::move(nodes)}};
+  status::Report report{.version = NB_VERSION,
+                        .pid = ::getpid(),
+                        .uptime_s = (now_ns() - facts.started_ns) / 1'000'000'000,
+                        .config = facts.config_path,
+                        .store = {.entries = facts.store.entries,
+                                  .missing = facts.store.untrusted,
+                                  .dirty = facts.store.dirty,
+                                  .last_snapshot = time_or_none(facts.store.last_snapshot_ns)},
+                        .running = scheduler.running(),
+                        .nodes = {}};
+  for (const auto& [id, slot] : scheduler.nodes()) report.nodes.push_back(node_status(*slot));
+  return status::to_json(report);
 }
 
 std::string status_line(const DaemonFacts& facts, const Scheduler& scheduler) {

@@ -14,7 +14,7 @@ PriorFiles load_prior_files(const repo::Repository& repo, const std::string& nod
   for (const auto& root : newest.roots) {
     auto walked = repo::walk_entry(repo, root.path, root.entry,
                                    [&](const std::string& path, const repo::TreeEntry& e) {
-                                     if (e.type != fs::FileType::regular || !e.xxh3) return;
+                                     if (e.type != FileType::regular || !e.xxh3) return;
                                      out[path] = {*e.xxh3, e.content};
                                    });
     if (!walked) {

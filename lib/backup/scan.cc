@@ -3,18 +3,40 @@
 #include <fnmatch.h>
 
 #include <cerrno>
+#include <unordered_set>
 
 namespace nb::backup {
 
 namespace {
 
+std::string parent_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 class ScanVisitor final : public fs::WalkVisitor {
  public:
-  ScanVisitor(Scan& scan, const std::vector<std::string>& exclude)
-      : scan_(scan), exclude_(exclude) {}
+  ScanVisitor(Scan& scan, const std::string& root, const std::vector<std::string>& exclude)
+      : scan_(scan), root_(root), exclude_(exclude) {}
 
   bool entry(const std::string& path, const fs::FileMeta& meta) override {
+    // The node names its entries, and a node is not trusted: a name outside the walked root,
+    // with "." or ".." components or empty ones, would put a file somewhere else in the
+    // snapshot (and in a restore) than where it is on the node.
+    if (first_ ? path != root_ : !well_formed_descendant(root_, path)) {
+      error(Error("walk", path.substr(0, kMaxPathLength), EINVAL,
+                  "the node named an entry outside " + root_ + " or with a malformed path"));
+      return false;
+    }
+    // Parents before children is the walk's contract; an entry whose directory was not
+    // listed before it would be read and written back but belong to no listing.
+    if (!first_ && !directories_.contains(parent_of(path))) {
+      error(Error("walk", path.substr(0, kMaxPathLength), EINVAL,
+                  "the node listed an entry before (or without) its directory"));
+      return false;
+    }
     if (!first_ && excluded(path, exclude_)) return false;
+    if (meta.type == fs::FileType::directory) directories_.insert(path);
     if (first_) scan_.root_indexes.push_back(scan_.entries.size());
     first_ = false;
     scan_.entries.push_back({path, meta});
@@ -25,11 +47,34 @@ class ScanVisitor final : public fs::WalkVisitor {
 
  private:
   Scan& scan_;
+  const std::string& root_;
   const std::vector<std::string>& exclude_;
   bool first_ = true;
+  std::unordered_set<std::string> directories_;  // seen so far, for the parent check
 };
 
 }  // namespace
+
+bool well_formed_descendant(std::string_view root, std::string_view path) {
+  if (path.size() > kMaxPathLength) return false;
+  if (root != "/") {
+    if (!path.starts_with(root) || path.size() <= root.size() + 1 || path[root.size()] != '/') {
+      return false;
+    }
+    path.remove_prefix(root.size());
+  } else if (path.size() < 2 || path[0] != '/') {
+    return false;
+  }
+  // path is now "/a/b/c": every component non-empty, none "." or "..".
+  while (!path.empty()) {
+    path.remove_prefix(1);
+    const auto next = path.find('/');
+    const std::string_view name = path.substr(0, next);
+    if (name.empty() || name == "." || name == "..") return false;
+    path.remove_prefix(next == std::string_view::npos ? path.size() : next);
+  }
+  return true;
+}
 
 bool excluded(const std::string& path, const std::vector<std::string>& patterns) {
   const auto slash = path.find_last_of('/');
@@ -48,7 +93,7 @@ Result<Scan> scan_roots(fs::NodeFs& fs, const std::vector<std::string>& roots,
                         const std::vector<std::string>& exclude) {
   Scan scan;
   for (const auto& root : roots) {
-    ScanVisitor visitor(scan, exclude);
+    ScanVisitor visitor(scan, root, exclude);
     auto walked = fs.walk(root, visitor);
     if (walked) continue;
     // A missing or forbidden root is the node's state, reported and counted; anything else

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fs/node_fs.h"
@@ -21,6 +22,13 @@ struct Scan {
   std::vector<size_t> root_indexes;  // index in `entries` of each root that was found
   std::vector<Error> problems;       // entries that could not be examined, missing roots
 };
+
+// Longer paths than Linux's PATH_MAX are not real files: a node that sends one is broken.
+inline constexpr size_t kMaxPathLength = 4096;
+
+// Whether `path` lies strictly below `root` and is written canonically: "/"-separated
+// components, none empty, "." or "..".
+bool well_formed_descendant(std::string_view root, std::string_view path);
 
 // Glob patterns (fnmatch): a pattern without '/' matches a name anywhere, one with '/' the
 // whole absolute path.

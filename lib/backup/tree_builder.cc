@@ -27,7 +27,7 @@ class TreeBuilder {
     e.name = base_name(scanned.path);
     const fs::FileMeta* meta = &scanned.meta;
     switch (scanned.meta.type) {
-      case fs::FileType::regular: {
+      case FileType::regular: {
         const FileState& f = files_[i];
         if (f.kind != FileState::Kind::known) return std::nullopt;
         meta = &f.meta;
@@ -36,10 +36,10 @@ class TreeBuilder {
         e.size = f.meta.size;
         break;
       }
-      case fs::FileType::symlink:
+      case FileType::symlink:
         e.target = scanned.meta.link_target;
         break;
-      case fs::FileType::directory: {
+      case FileType::directory: {
         auto tree = build_listing(i);
         if (!tree) return std::unexpected(tree.error());
         e.tree = *tree;
@@ -63,7 +63,7 @@ class TreeBuilder {
     index.reserve(scan_.entries.size());
     for (size_t i = 0; i < scan_.entries.size(); ++i) {
       const auto& path = scan_.entries[i].path;
-      if (scan_.entries[i].meta.type == fs::FileType::directory) index.emplace(path, i);
+      if (scan_.entries[i].meta.type == FileType::directory) index.emplace(path, i);
       if (roots.contains(i)) continue;
       const auto slash = path.find_last_of('/');
       const auto parent = index.find(std::string_view(path).substr(0, slash == 0 ? 1 : slash));

@@ -17,6 +17,7 @@ namespace nb::config {
 // How many snapshots of a node to keep, per time bucket (as restic's `forget --keep-*`).
 struct Retention {
   int last = 24, hourly = 0, daily = 7, weekly = 4, monthly = 0, yearly = 0;
+  bool operator==(const Retention&) const = default;
 };
 
 enum class NodeType { local, ssh };
@@ -33,6 +34,7 @@ struct SshSettings {
   std::string known_hosts;  // defaults to "<state_dir>/known_hosts"
   HostKeyPolicy host_key_policy = HostKeyPolicy::strict;
   Transport transport = Transport::sftp;
+  bool operator==(const SshSettings&) const = default;
 };
 
 // One node to back up. Settings the node's object leaves out come from the config's "defaults".
@@ -45,6 +47,7 @@ struct NodeConfig {
   std::vector<std::string> exclude;
   Retention retain;
   std::optional<SshSettings> ssh;  // set iff type == ssh
+  bool operator==(const NodeConfig&) const = default;
 };
 
 struct Config {

@@ -83,15 +83,19 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
 }  // namespace
 
 Result<Config> parse_config(std::string_view text, const std::string& source) {
-  try {
-    const auto json = detail::parse_json_text(text, source);
-    if (!json) return std::unexpected(json.error());
-    return read_config(*json, source);
-  } catch (const nlohmann::json::exception& error) {
-    // Readers check every type before reading, so this only guards against our own bugs: even
-    // then, nothing may escape to the daemon.
-    return fail("config", source, 0, error.what());
-  }
+  auto config = [&]() -> Result<Config> {
+    try {
+      const auto json = detail::parse_json_text(text, source);
+      if (!json) return std::unexpected(json.error());
+      return read_config(*json, source);
+    } catch (const nlohmann::json::exception& error) {
+      // Readers check every type before reading, so this only guards against our own bugs:
+      // even then, nothing may escape to the daemon.
+      return fail("config", source, 0, error.what());
+    }
+  }();
+  if (!config) return std::unexpected(Error(config.error()).with_kind(ErrorKind::config));
+  return config;
 }
 
 }  // namespace nb::config

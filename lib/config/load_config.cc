@@ -28,12 +28,17 @@ Result<std::string> read_all(int fd, const std::string& path) {
 }  // namespace
 
 Result<Config> load_config(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error("read config", path, errno);
-  const auto text = read_all(fd, path);
-  ::close(fd);
-  if (!text) return std::unexpected(text.error());
-  return parse_config(*text, path);
+  const auto loaded = [&]() -> Result<Config> {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_error("read config", path, errno);
+    const auto text = read_all(fd, path);
+    ::close(fd);
+    if (!text) return std::unexpected(text.error());
+    return parse_config(*text, path);
+  };
+  auto config = loaded();
+  if (!config) return std::unexpected(Error(config.error()).with_kind(ErrorKind::config));
+  return config;
 }
 
 }  // namespace nb::config

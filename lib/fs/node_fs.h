@@ -19,21 +19,12 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/file_type.h"
 
 namespace nb::fs {
 
-enum class FileType {
-  regular,
-  directory,
-  symlink,
-  fifo,
-  socket,
-  char_device,
-  block_device,
-  unknown
-};
-
-const char* type_name(FileType type);
+using nb::FileType;
+using nb::type_name;
 
 struct FileMeta {
   FileType type = FileType::unknown;

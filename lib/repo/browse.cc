@@ -38,7 +38,7 @@ Result<TreeEntry> find_entry(const Repository& repo, const SnapshotRecord& recor
     TreeEntry entry = root.entry;
     entry.name = root_parts->empty() ? "/" : root_parts->back();
     for (size_t i = root_parts->size(); i < wanted->size(); ++i) {
-      if (entry.type != fs::FileType::directory) break;
+      if (entry.type != FileType::directory) break;
       auto tree = load_tree(repo, *entry.tree);
       if (!tree) return std::unexpected(tree.error());
       const auto it = std::find_if(tree->entries.begin(), tree->entries.end(),
@@ -55,7 +55,7 @@ Result<TreeEntry> find_entry(const Repository& repo, const SnapshotRecord& recor
 Result<> walk_entry(const Repository& repo, const std::string& path, const TreeEntry& entry,
                     const EntryVisitor& visit) {
   visit(path, entry);
-  if (entry.type != fs::FileType::directory) return {};
+  if (entry.type != FileType::directory) return {};
   auto tree = load_tree(repo, *entry.tree);
   if (!tree) return std::unexpected(tree.error());
   for (const auto& child : tree->entries) {

@@ -10,12 +10,6 @@
 
 namespace nb::repo {
 
-RetentionPolicies retention_policies(const config::Config& config) {
-  RetentionPolicies policies;
-  for (const auto& node : config.nodes) policies.emplace(node.id, node.retain);
-  return policies;
-}
-
 namespace {
 
 // The records to keep and to drop, and the report's per-node view of them.

@@ -28,7 +28,6 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
 #include "repo/repository.h"
 #include "repo/retention.h"
 
@@ -37,7 +36,6 @@ namespace nb::repo {
 // Node id → its policy. A node of the repository without a policy (removed from the
 // configuration) keeps all its snapshots: deleting a node's history takes an explicit act.
 using RetentionPolicies = std::map<std::string, RetentionPolicy>;
-RetentionPolicies retention_policies(const config::Config& config);
 
 struct PruneOptions {
   std::string node;           // only this node's snapshots may go; empty: every node's

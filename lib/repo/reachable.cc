@@ -10,9 +10,9 @@ Result<BlobSet> reachable_blobs(const Repository& repo,
   // Listings still to read; a stack instead of recursion, since trees can be deep.
   std::vector<std::pair<BlobId, const SnapshotRecord*>> listings;
   const auto reach = [&](const TreeEntry& entry, const SnapshotRecord& record) {
-    if (entry.type == fs::FileType::regular) {
+    if (entry.type == FileType::regular) {
       reached.insert(entry.content.begin(), entry.content.end());
-    } else if (entry.type == fs::FileType::directory && entry.tree) {
+    } else if (entry.type == FileType::directory && entry.tree) {
       // Seen already: so is everything below it.
       if (reached.insert(*entry.tree).second) listings.emplace_back(*entry.tree, &record);
     }

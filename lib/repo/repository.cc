@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "repo/format/corrupt.h"
 #include "util/file.h"
 #include "util/json_text.h"
 
@@ -256,7 +257,8 @@ Result<std::string> Repository::read_blob(const BlobId& id) const {
   const std::string what = "blob " + id.hex() + " in " + storage_->describe(pack);
   auto plain = unseal(keys_, *sealed, what);
   if (!plain) return std::unexpected(plain.error());
-  if (blob_id(*plain) != id) return fail("read blob", what, EIO, "content does not match its id");
+  if (blob_id(*plain) != id)
+    return corrupt("read blob", what, EIO, "content does not match its id");
   return plain;
 }
 

@@ -151,6 +151,8 @@ class Repository {
   mutable bool index_listed_ = false;  // index files listed since the last lock
   mutable Index index_;
   mutable std::set<std::string> index_files_;  // loaded into index_
+  // Declared last, so destroyed first: its destructor waits for a prefetch still filling
+  // index_ (a run that fails early destroys the repository while the prefetch lists indexes).
   std::future<void> index_prefetch_;
 };
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "repo/format/corrupt.h"
 #include "repo/repository.h"
 
 namespace nb::repo {
@@ -47,7 +48,7 @@ Result<SnapshotRecord> Repository::read_record(const std::string& name) const {
   if (!record) return std::unexpected(record.error());
   // A record moved under another name (another node's, say) is not taken for that one.
   if (snapshot_name(record->node, record->id) != name) {
-    return fail("read snapshot", what, EIO, "the record's node and id do not match its name");
+    return corrupt("read snapshot", what, EIO, "the record's node and id do not match its name");
   }
   record->stored_size = sealed->size();
   return record;

@@ -74,13 +74,13 @@ class Restorer {
     }
     Result<> r;
     switch (e.type) {
-      case fs::FileType::regular:
+      case FileType::regular:
         r = file(dirfd, e, shown);
         break;
-      case fs::FileType::symlink:
+      case FileType::symlink:
         r = symlink(dirfd, e, shown);
         break;
-      case fs::FileType::directory:
+      case FileType::directory:
         r = directory(dirfd, e, shown);
         break;
       default:

@@ -26,12 +26,17 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
 #include "repo/snapshot.h"
 
 namespace nb::repo {
 
-using RetentionPolicy = config::Retention;
+// How many of the newest periods each rule keeps. The repository owns this type and a program
+// fills it from its configuration (daemon/common/retention_config), so repo/ needs no config/.
+// The defaults are the documented ones, the same as config::Retention's.
+struct RetentionPolicy {
+  int last = 24, hourly = 0, daily = 7, weekly = 4, monthly = 0, yearly = 0;
+  bool operator==(const RetentionPolicy&) const = default;
+};
 
 struct RetentionVerdict {
   bool keep = false;

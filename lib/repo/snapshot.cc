@@ -5,6 +5,9 @@
 #include "repo/tree_json.h"
 #include "util/clock.h"
 
+#include "repo/format/corrupt.h"
+#include "util/json_integer.h"
+
 namespace nb::repo {
 
 using nlohmann::json;
@@ -28,16 +31,16 @@ void counts_to_json(const RunCounts& c, json& out) {
 
 RunCounts counts_from_json(const json& j) {
   RunCounts c;
-  c.scanned = j.at("scanned").get<uint64_t>();
-  c.unchanged = j.at("unchanged").get<uint64_t>();
-  c.touched = j.at("touched").get<uint64_t>();
-  c.changed = j.at("changed").get<uint64_t>();
-  c.added = j.at("new").get<uint64_t>();
-  c.deleted = j.at("deleted").get<uint64_t>();
-  c.skipped = j.at("skipped").get<uint64_t>();
-  c.errors = j.at("errors").get<uint64_t>();
-  c.bytes_read = j.at("bytes_read").get<uint64_t>();
-  c.bytes_stored = j.at("bytes_stored").get<uint64_t>();
+  c.scanned = integer_field<uint64_t>(j, "scanned");
+  c.unchanged = integer_field<uint64_t>(j, "unchanged");
+  c.touched = integer_field<uint64_t>(j, "touched");
+  c.changed = integer_field<uint64_t>(j, "changed");
+  c.added = integer_field<uint64_t>(j, "new");
+  c.deleted = integer_field<uint64_t>(j, "deleted");
+  c.skipped = integer_field<uint64_t>(j, "skipped");
+  c.errors = integer_field<uint64_t>(j, "errors");
+  c.bytes_read = integer_field<uint64_t>(j, "bytes_read");
+  c.bytes_stored = integer_field<uint64_t>(j, "bytes_stored");
   return c;
 }
 
@@ -82,13 +85,13 @@ Result<SnapshotRecord> decode_snapshot(std::string_view data, const std::string&
   try {
     const json j = json::parse(data);
     if (j.at("format") != kFormat) {
-      return fail("read snapshot", what, 0, "unknown format " + j.at("format").dump());
+      return corrupt("read snapshot", what, 0, "unknown format " + j.at("format").dump());
     }
     SnapshotRecord r;
     r.id = j.at("id").get<std::string>();
     r.node = j.at("node").get<std::string>();
-    r.started_ns = j.at("started_ns").get<int64_t>();
-    r.finished_ns = j.at("finished_ns").get<int64_t>();
+    r.started_ns = integer_field<int64_t>(j, "started_ns");
+    r.finished_ns = integer_field<int64_t>(j, "finished_ns");
     r.partial = j.at("partial").get<bool>();
     r.counts = counts_from_json(j);
     for (const auto& item : j.at("roots")) {
@@ -96,7 +99,7 @@ Result<SnapshotRecord> decode_snapshot(std::string_view data, const std::string&
     }
     return r;
   } catch (const std::exception& e) {
-    return fail("read snapshot", what, 0, e.what());
+    return corrupt("read snapshot", what, 0, e.what());
   }
 }
 

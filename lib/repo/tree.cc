@@ -4,8 +4,10 @@
 
 #include <stdexcept>
 
+#include "repo/format/corrupt.h"
 #include "repo/tree_fast.h"
 #include "repo/tree_json.h"
+#include "util/json_integer.h"
 #include "util/json_text.h"
 
 namespace nb::repo {
@@ -14,10 +16,10 @@ using nlohmann::json;
 
 namespace {
 
-fs::FileType type_from_name(const std::string& name) {
-  if (name == "file") return fs::FileType::regular;
-  if (name == "dir") return fs::FileType::directory;
-  if (name == "symlink") return fs::FileType::symlink;
+FileType type_from_name(const std::string& name) {
+  if (name == "file") return FileType::regular;
+  if (name == "dir") return FileType::directory;
+  if (name == "symlink") return FileType::symlink;
   throw std::invalid_argument("unknown entry type \"" + name + "\"");
 }
 
@@ -73,9 +75,9 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
   append_bytes(out, "name", e.name);
   fmt::format_to(std::back_inserter(out),
                  ",\"type\":\"{}\",\"mode\":{},\"uid\":{},\"gid\":{},\"mtime_ns\":{}",
-                 fs::type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
+                 type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
   switch (e.type) {
-    case fs::FileType::regular:
+    case FileType::regular:
       fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\",\"content\":[", e.size,
                      e.xxh3->hex());
       for (size_t i = 0; i < e.content.size(); ++i) {
@@ -85,10 +87,10 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
       }
       out += ']';
       break;
-    case fs::FileType::directory:
+    case FileType::directory:
       out += ",\"tree\":\"" + e.tree->hex() + "\"";
       break;
-    case fs::FileType::symlink:
+    case FileType::symlink:
       out += ',';
       append_bytes(out, "target", e.target);
       break;
@@ -102,15 +104,15 @@ TreeEntry entry_from_json(const json& j) {
   TreeEntry e;
   e.name = get_bytes(j, "name");
   e.type = type_from_name(j.at("type").get<std::string>());
-  e.mode = j.at("mode").get<uint32_t>();
-  e.uid = j.at("uid").get<uint32_t>();
-  e.gid = j.at("gid").get<uint32_t>();
-  e.mtime_ns = j.at("mtime_ns").get<int64_t>();
-  if (e.type == fs::FileType::regular) {
-    e.size = j.at("size").get<uint64_t>();
+  e.mode = integer_field<uint32_t>(j, "mode");
+  e.uid = integer_field<uint32_t>(j, "uid");
+  e.gid = integer_field<uint32_t>(j, "gid");
+  e.mtime_ns = integer_field<int64_t>(j, "mtime_ns");
+  if (e.type == FileType::regular) {
+    e.size = integer_field<uint64_t>(j, "size");
     e.xxh3 = hash_field(j, "xxh3");
     for (const auto& id : j.at("content")) e.content.push_back(blob_field(id));
-  } else if (e.type == fs::FileType::directory) {
+  } else if (e.type == FileType::directory) {
     e.tree = blob_field(j.at("tree"));
   } else {
     e.target = get_bytes(j, "target");
@@ -136,7 +138,7 @@ Result<Tree> decode_tree(std::string_view data, const std::string& what) {
     for (const auto& j : doc.at("entries")) tree.entries.push_back(entry_from_json(j));
     return tree;
   } catch (const std::exception& e) {
-    return fail("decode listing", what, 0, e.what());
+    return corrupt("decode listing", what, 0, e.what());
   }
 }
 

@@ -9,16 +9,16 @@
 #include <string_view>
 #include <vector>
 
-#include "fs/node_fs.h"
 #include "repo/format/blob_id.h"
 #include "util/error.h"
+#include "util/file_type.h"
 #include "util/hash.h"
 
 namespace nb::repo {
 
 struct TreeEntry {
-  std::string name;  // one path component; the absolute path for a snapshot root
-  fs::FileType type = fs::FileType::regular;  // regular, directory or symlink
+  std::string name;                   // one path component; the absolute path for a snapshot root
+  FileType type = FileType::regular;  // regular, directory or symlink
   uint32_t mode = 0;
   uint32_t uid = 0;
   uint32_t gid = 0;

@@ -74,7 +74,7 @@ bool entry(Cursor& c, TreeEntry& e) {
     return false;
   }
   if (type == "file") {
-    e.type = fs::FileType::regular;
+    e.type = FileType::regular;
     if (!c.literal(",\"size\":") || !c.number(e.size) || !c.literal(",\"xxh3\":") ||
         !c.id(e.xxh3) || !c.literal(",\"content\":[")) {
       return false;
@@ -86,10 +86,10 @@ bool entry(Cursor& c, TreeEntry& e) {
       e.content.push_back(*id);
     }
   } else if (type == "dir") {
-    e.type = fs::FileType::directory;
+    e.type = FileType::directory;
     if (!c.literal(",\"tree\":") || !c.id(e.tree)) return false;
   } else if (type == "symlink") {
-    e.type = fs::FileType::symlink;
+    e.type = FileType::symlink;
     if (!c.literal(",") || !bytes_field(c, "target", e.target)) return false;
   } else {
     return false;

@@ -119,7 +119,7 @@ class ReferenceChecker {
 
  private:
   void entry(const std::string& path, const TreeEntry& e) {
-    if (e.type == fs::FileType::regular) {
+    if (e.type == FileType::regular) {
       for (const auto& id : e.content) {
         if (!seen_.insert(id).second) continue;
         ++report_.references;
@@ -127,7 +127,7 @@ class ReferenceChecker {
       }
       return;
     }
-    if (e.type != fs::FileType::directory) return;
+    if (e.type != FileType::directory) return;
     if (!e.tree) return problem(path, "directory without a listing");
     if (!seen_.insert(*e.tree).second) return;  // checked already, with all below it
     ++report_.references;

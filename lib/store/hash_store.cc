@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "util/clock.h"
@@ -50,14 +51,15 @@ LoadReport HashStore::read_snapshot(const std::string& state_dir) {
     const bool dated = ::stat(candidate.c_str(), &st) == 0;
     // Loaded from the fallback: the next snapshot must replace the broken current file.
     std::lock_guard lock(mutex_);
-    dirty_ = candidate != current;
+    saved_generation_ = generation_;
+    if (candidate != current) ++generation_;
     // The snapshot on disk is as old as its file, whoever wrote it.
     if (dated) last_snapshot_ns_ = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
     return attempt;
   }
   std::lock_guard lock(mutex_);
-  nodes_.clear();
-  dirty_ = false;
+  replace_all_unlocked({});
+  saved_generation_ = generation_;
   if (!report.warnings.empty()) {
     report.warnings.push_back("starting with an empty hash store: every file is read once");
   }
@@ -75,12 +77,16 @@ void HashStore::wait_loaded() const {
 
 Result<bool> HashStore::save(const std::string& state_dir) {
   wait_loaded();
-  std::string text;
+  NodeMap nodes;
+  uint64_t generation;
   {
     std::lock_guard lock(mutex_);
-    if (!dirty_) return false;
+    if (!dirty_unlocked()) return false;
+    nodes = nodes_;
+    generation = generation_;
   }
-  text = to_json();
+  if (auto hook = save_hook_) hook();  // a copy: the hook may replace itself
+  const std::string text = to_json(nodes);
   const std::string current = store_path(state_dir);
   const std::string previous = current + kPreviousSuffix;
   // Keep the file we are about to replace as the fallback: link it aside first, so there is
@@ -91,16 +97,11 @@ Result<bool> HashStore::save(const std::string& state_dir) {
   if (::link(current.c_str(), previous.c_str()) != 0 && errno != ENOENT) {
     return errno_error("link", previous, errno);
   }
-  {
-    std::lock_guard lock(mutex_);
-    dirty_ = false;
-  }
   if (auto written = write_file_durably(current, text); !written) {
-    std::lock_guard lock(mutex_);
-    dirty_ = true;
     return std::unexpected(written.error());
   }
   std::lock_guard lock(mutex_);
+  saved_generation_ = std::max(saved_generation_, generation);
   last_snapshot_ns_ = now_ns();
   return true;
 }
@@ -122,19 +123,42 @@ void HashStore::write_back(const std::string& node, const WriteBack& changes) {
     if (!updated) updated = std::make_shared<NodeEntries>(*current);
     return *updated;
   };
+  size_t& untrusted = untrusted_by_node_[node];
+  const auto forget = [&](const Entry& old) {
+    --entries_total_;
+    if (!old.trusted) --untrusted, --untrusted_total_;
+  };
   for (const auto& [path, entry] : changes.updates) {
     const NodeEntries& now = updated ? *updated : *current;
     const auto it = now.find(path);
     if (it != now.end() && it->second == entry) continue;
+    if (it != now.end()) forget(it->second);
+    ++entries_total_;
+    if (!entry.trusted) ++untrusted, ++untrusted_total_;
     mutable_entries().insert_or_assign(path, entry);
   }
   for (const auto& path : changes.removals) {
     const NodeEntries& now = updated ? *updated : *current;
-    if (now.contains(path)) mutable_entries().erase(path);
+    const auto it = now.find(path);
+    if (it == now.end()) continue;
+    forget(it->second);
+    mutable_entries().erase(path);
   }
   if (updated) {
     current = std::move(updated);
-    dirty_ = true;
+    ++generation_;
+  }
+}
+
+void HashStore::replace_all_unlocked(NodeMap nodes) {
+  nodes_ = std::move(nodes);
+  entries_total_ = untrusted_total_ = 0;
+  untrusted_by_node_.clear();
+  for (const auto& [node, entries] : nodes_) {
+    size_t& untrusted = untrusted_by_node_[node];
+    entries_total_ += entries->size();
+    for (const auto& [path, entry] : *entries) untrusted += entry.trusted ? 0 : 1;
+    untrusted_total_ += untrusted;
   }
 }
 
@@ -145,19 +169,21 @@ StoreStats HashStore::stats() const {
 
 StoreStats HashStore::stats_unlocked() const {
   std::lock_guard lock(mutex_);
-  StoreStats s;
-  for (const auto& [node, entries] : nodes_) {
-    s.entries += entries->size();
-    for (const auto& [path, entry] : *entries) s.untrusted += entry.trusted ? 0 : 1;
-  }
-  s.dirty = dirty_;
-  s.last_snapshot_ns = last_snapshot_ns_;
-  return s;
+  return {.entries = entries_total_,
+          .untrusted = untrusted_total_,
+          .dirty = dirty_unlocked(),
+          .last_snapshot_ns = last_snapshot_ns_};
 }
 
 HashStore::Untrusted HashStore::untrusted(const std::string& node, size_t limit) const {
-  const auto all = entries(node);
   Untrusted out;
+  {
+    wait_loaded();
+    std::lock_guard lock(mutex_);
+    const auto it = untrusted_by_node_.find(node);
+    if (it == untrusted_by_node_.end() || it->second == 0) return out;  // the usual case
+  }
+  const auto all = entries(node);
   for (const auto& [path, entry] : *all) {
     if (entry.trusted) continue;
     ++out.count;

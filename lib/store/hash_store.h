@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -84,6 +85,10 @@ class HashStore {
   void write_back(const std::string& node, const WriteBack& changes);
 
   StoreStats stats() const;
+
+  // Runs inside save(), after the entries were copied and before the file is written: where a
+  // test puts the write-back that must not be lost.
+  void set_save_hook(std::function<void()> hook) { save_hook_ = std::move(hook); }
   // A node's untrusted entries (for alarms): how many, and the paths of at most `limit`.
   struct Untrusted {
     size_t count = 0;
@@ -93,18 +98,32 @@ class HashStore {
 
   // Serialisation, exposed for tests and the loader's fallback logic.
   std::string to_json() const;
+  using NodeMap = std::unordered_map<std::string, std::shared_ptr<const NodeEntries>>;
+  static std::string to_json(const NodeMap& nodes);
   Result<> from_json(std::string_view text, const std::string& source, LoadReport& report);
 
  private:
   LoadReport read_snapshot(const std::string& state_dir);
   void wait_loaded() const;
   StoreStats stats_unlocked() const;  // does not wait for a load in progress
+  // Replaces every node's entries (a load), recounting what stats() reports.
+  void replace_all_unlocked(NodeMap nodes);
+  bool dirty_unlocked() const { return generation_ != saved_generation_; }
 
   mutable std::mutex mutex_;
   std::shared_future<LoadReport> loading_;
-  std::unordered_map<std::string, std::shared_ptr<const NodeEntries>> nodes_;
-  bool dirty_ = false;
+  NodeMap nodes_;
+  // Every change bumps generation_; a save records the generation it serialised, under the
+  // same lock as the copy, so a write-back that lands while the file is being written keeps
+  // the store dirty and reaches the next save.
+  uint64_t generation_ = 0;
+  uint64_t saved_generation_ = 0;
+  // Kept current by write_back() and loads, so stats() costs O(1), not a walk of the store.
+  size_t entries_total_ = 0;
+  size_t untrusted_total_ = 0;
+  std::unordered_map<std::string, size_t> untrusted_by_node_;
   int64_t last_snapshot_ns_ = 0;
+  std::function<void()> save_hook_;
 };
 
 }  // namespace nb::store

@@ -183,13 +183,21 @@ class StoreReader final : public nlohmann::json_sax<json> {
 }  // namespace
 
 std::string HashStore::to_json() const {
+  NodeMap nodes;
+  {
+    std::lock_guard lock(mutex_);
+    nodes = nodes_;  // shared, immutable maps: the copy is O(nodes)
+  }
+  return to_json(nodes);
+}
+
+std::string HashStore::to_json(const NodeMap& nodes) {
   std::string out;
   out += "{\"format\":\"";
   out += kFormat;
   out += "\",\"written\":\"" + rfc3339(now_ns()) + "\",\"nodes\":{";
-  std::lock_guard lock(mutex_);
   bool first_node = true;
-  for (const auto& [node, entries] : nodes_) {
+  for (const auto& [node, entries] : nodes) {
     out += first_node ? "\n" : ",\n";
     first_node = false;
     append_json_string(out, node);
@@ -222,11 +230,12 @@ Result<> HashStore::from_json(std::string_view text, const std::string& source,
                               " entries without a trusted hash (\"MISSING\" or legacy) in " +
                               source + ": those files are read again on their next run");
   }
-  std::lock_guard lock(mutex_);
-  nodes_.clear();
+  NodeMap nodes;
   for (auto& [node, entries] : loaded) {
-    nodes_.emplace(node, std::make_shared<const NodeEntries>(std::move(entries)));
+    nodes.emplace(node, std::make_shared<const NodeEntries>(std::move(entries)));
   }
+  std::lock_guard lock(mutex_);
+  replace_all_unlocked(std::move(nodes));
   return {};
 }
 

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -29,11 +30,17 @@ std::optional<int64_t> parse_decimal_seconds(std::string_view text) {
   int64_t secs = 0;
   const auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
   if (ec != std::errc{} || end != whole.data() + whole.size()) return std::nullopt;
-  std::string fraction(dot == std::string_view::npos ? "" : text.substr(dot + 1));
-  fraction.resize(9, '0');
+  // Beyond this a time in nanoseconds no longer fits an int64 (the year 2262).
+  constexpr int64_t kMaxSecs = INT64_MAX / 1'000'000'000 - 1;
+  if (secs > kMaxSecs || secs < -kMaxSecs) return std::nullopt;
+  const std::string_view digits = dot == std::string_view::npos ? "" : text.substr(dot + 1);
   int64_t ns = 0;
-  std::from_chars(fraction.data(), fraction.data() + 9, ns);
-  return secs * 1'000'000'000 + ns;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (digits[i] < '0' || digits[i] > '9') return std::nullopt;
+    if (i < 9) ns = ns * 10 + (digits[i] - '0');
+  }
+  for (size_t i = digits.size(); i < 9; ++i) ns *= 10;
+  return secs * 1'000'000'000 + (text.starts_with('-') ? -ns : ns);
 }
 
 }  // namespace nb

@@ -3,11 +3,21 @@
 // code that throws (nlohmann::json) is caught where it is called and turned into an Error.
 #pragma once
 
+#include <cerrno>
 #include <expected>
 #include <string>
 #include <utility>
 
 namespace nb {
+
+// What kind of thing went wrong, for a caller that acts on it (an exit code, a retry policy)
+// without comparing operation strings.
+enum class ErrorKind {
+  system,     // the OS or the network said no (errno), the default
+  config,     // the configuration cannot be read or is invalid
+  protocol,   // a node or peer sent bytes that are not what the protocol allows
+  integrity,  // stored data (repository, hash store) fails its own checks
+};
 
 class Error {
  public:
@@ -20,13 +30,20 @@ class Error {
         path_(std::move(path)),
         code_(code),
         detail_(std::move(detail)),
-        transient_(transient) {}
+        transient_(transient),
+        kind_(code == EPROTO ? ErrorKind::protocol : ErrorKind::system) {}
 
   const std::string& op() const { return op_; }
   const std::string& path() const { return path_; }
   int code() const { return code_; }
   const std::string& detail() const { return detail_; }
   bool transient() const { return transient_; }
+  ErrorKind kind() const { return kind_; }
+  // The same error, of another kind: set where an operation's errors all share one.
+  Error with_kind(ErrorKind kind) && {
+    kind_ = kind;
+    return std::move(*this);
+  }
 
   // "open /etc/app/x: Permission denied" or "parse config /etc/x.json: line 3 column 5: ..."
   std::string message() const;
@@ -37,6 +54,7 @@ class Error {
   int code_;
   std::string detail_;
   bool transient_;
+  ErrorKind kind_;
 };
 
 template <typename T = void>

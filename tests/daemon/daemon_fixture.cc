@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "support/test_config.h"
+
 namespace nb::test {
 
 DaemonFixture::DaemonFixture() {
@@ -10,16 +12,15 @@ DaemonFixture::DaemonFixture() {
   write_file(src + "/sub/a", "a");
 }
 
-std::string DaemonFixture::local_node(const std::string& id, const std::string& path,
-                                      const std::string& interval) {
-  return "{\"id\": \"" + id + "\", \"type\": \"local\", \"paths\": [\"" + path +
-         "\"], \"interval\": \"" + interval + "\", \"jitter\": \"0s\"}";
+nlohmann::json DaemonFixture::local_node(const std::string& id, const std::string& path,
+                                         const std::string& interval) {
+  return test::local_node(id, path, interval);
 }
 
-void DaemonFixture::write_config(const std::string& nodes, const std::string& extra) {
-  write_file(config, "{\"repository\": \"" + dir / "repo" + "\", \"state_dir\": \"" + state +
-                         "\", \"control_socket\": \"" + socket + "\",\n" + extra +
-                         " \"store_snapshot_interval\": \"1s\",\n \"nodes\": [" + nodes + "]}\n");
+void DaemonFixture::write_config(const nlohmann::json& nodes, const nlohmann::json& extra) {
+  auto all = nlohmann::json{{"store_snapshot_interval", "1s"}};
+  all.update(extra);
+  test::write_config(config, test_config(dir.path(), nodes, all));
 }
 
 DaemonProcess& DaemonFixture::start(std::vector<std::string> env, std::vector<std::string> prefix) {

@@ -27,11 +27,12 @@ struct DaemonFixture {
   DaemonFixture();
 
   // A local node's JSON object.
-  static std::string local_node(const std::string& id, const std::string& path,
-                                const std::string& interval = "1s");
-  // Writes the config: `nodes` is the text inside the nodes array, `extra` more top-level
-  // members ("\"metrics_textfile\": …,").
-  void write_config(const std::string& nodes, const std::string& extra = "");
+  static nlohmann::json local_node(const std::string& id, const std::string& path,
+                                   const std::string& interval = "1s");
+  // Writes the config, built as JSON (a path with a quote in it stays a path): `nodes` is one
+  // node object or an array of them, `extra` more top-level members.
+  void write_config(const nlohmann::json& nodes,
+                    const nlohmann::json& extra = nlohmann::json::object());
 
   DaemonProcess& start(std::vector<std::string> env = {}, std::vector<std::string> prefix = {});
   // Starts the daemon and waits for READY=1.

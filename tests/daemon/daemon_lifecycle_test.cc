@@ -14,8 +14,8 @@ using json = nlohmann::json;
 TEST_CASE("daemon: READY=1 once serving, status lists the nodes, STOPPING=1 and exit 0",
           "[daemon]") {
   DaemonFixture f;
-  f.write_config(DaemonFixture::local_node("01_node", f.src, "1h") + "," +
-                 DaemonFixture::local_node("02_node", f.src, "1h"));
+  f.write_config({DaemonFixture::local_node("01_node", f.src, "1h"),
+                  DaemonFixture::local_node("02_node", f.src, "1h")});
   auto& d = f.start();
   const auto ready = f.notify.wait_for("READY=1");
   CHECK_THAT(ready, Catch::Contains("STATUS=2 nodes"));
@@ -70,12 +70,12 @@ TEST_CASE("daemon: scheduled runs read nothing when nothing changed, and store a
 
 TEST_CASE("daemon: SIGHUP adds a node, refuses a broken config and keeps the old one", "[daemon]") {
   DaemonFixture f;
-  const std::string first = DaemonFixture::local_node("01_node", f.src, "1h");
+  const auto first = DaemonFixture::local_node("01_node", f.src, "1h");
   f.write_config(first);
   auto& d = f.start_ready();
   wait_for_runs(d, "01_node", 1);
 
-  f.write_config(first + "," + DaemonFixture::local_node("02_node", f.src + "/sub", "1h"));
+  f.write_config({first, DaemonFixture::local_node("02_node", f.src + "/sub", "1h")});
   d.signal(SIGHUP);
   const auto reloading = f.notify.wait_for("RELOADING=1");
   CHECK_THAT(reloading, Catch::Contains("MONOTONIC_USEC="));
@@ -176,16 +176,13 @@ TEST_CASE(
     "[daemon]") {
   DaemonFixture f;
   // Nothing listens on port 1 of 127.0.0.1: the connection is refused at once.
-  const std::string down =
-      "{\"id\": \"down\", \"type\": \"ssh\", \"host\": \"127.0.0.1\", \"port\": 1, \"user\": "
-      "\"nbtest\", \"identity_file\": \"" +
-      f.dir / "no_key" +
-      "\", \"paths\": [\"/etc\"], "
-      "\"interval\": \"1s\", "
-      "\"jitter\": \"0s\"}";
-  f.write_config(down + "," + DaemonFixture::local_node("a", f.src, "1s") + "," +
-                     DaemonFixture::local_node("b", f.src + "/sub", "1s"),
-                 "\"max_concurrent_jobs\": 1,");
+  const nlohmann::json down = {
+      {"id", "down"},      {"type", "ssh"},    {"host", "127.0.0.1"},
+      {"port", 1},         {"user", "nbtest"}, {"identity_file", f.dir / "no_key"},
+      {"paths", {"/etc"}}, {"interval", "1s"}, {"jitter", "0s"}};
+  f.write_config({down, DaemonFixture::local_node("a", f.src, "1s"),
+                  DaemonFixture::local_node("b", f.src + "/sub", "1s")},
+                 {{"max_concurrent_jobs", 1}});
   auto& d = f.start_ready();
   // With one worker, every node still gets its turn: the queue is first come, first served.
   const auto status = d.wait_status([](const json& s) {
@@ -209,10 +206,9 @@ TEST_CASE(
 TEST_CASE("daemon: with prune_interval it prunes after backups, keeping what retain says",
           "[daemon]") {
   DaemonFixture f;
-  f.write_config("{\"id\": \"01_node\", \"type\": \"local\", \"paths\": [\"" + f.src +
-                     "\"], \"interval\": \"1s\", \"jitter\": \"0s\", \"retain\": {\"last\": 2, "
-                     "\"daily\": 0, \"weekly\": 0}}",
-                 "\"prune_interval\": \"1s\",");
+  auto node = DaemonFixture::local_node("01_node", f.src, "1s");
+  node["retain"] = {{"last", 2}, {"daily", 0}, {"weekly", 0}};
+  f.write_config(node, {{"prune_interval", "1s"}});
   auto& d = f.start_ready();
   wait_for_runs(d, "01_node", 5);
   d.wait_for_log("prune: removed");

@@ -2,7 +2,7 @@
 // claims success while the store gains no entries).
 #include <catch2/catch.hpp>
 
-#include "common/health.h"
+#include "nodebackupd/health.h"
 
 using namespace nb;
 using namespace nb::daemon;

@@ -5,6 +5,7 @@
 
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/test_config.h"
 
 using namespace nb;
 using namespace nb::test;
@@ -21,11 +22,10 @@ struct PruneSetup {
   PruneSetup() {
     write_file(src + "/f0", "version 0");
     write_file(src + "/f1", "stays");
-    write_file(config, "{\"repository\": \"" + dir / "repo" + "\", \"state_dir\": \"" +
-                           dir / "state" + "\",\n \"defaults\": {\"retain\": " +
-                           "{\"last\": 1, \"daily\": 0, \"weekly\": 0}},\n \"nodes\": [" +
-                           "{\"id\": \"01_node\", \"type\": \"local\", \"paths\": [\"" + src +
-                           "\"]}]}\n");
+    write_config(
+        config,
+        test_config(dir.path(), {{"id", "01_node"}, {"type", "local"}, {"paths", {src}}},
+                    {{"defaults", {{"retain", {{"last", 1}, {"daily", 0}, {"weekly", 0}}}}}}));
     for (int i = 1; i <= 3; ++i) {
       REQUIRE(run_process({NB_DAEMON_BIN, "-c", config, "--run-once"}).exit_code == 0);
       write_file(src + "/f0", "version " + std::to_string(i), 1000 - i);

@@ -88,7 +88,7 @@ TEST_CASE("a password file others may read is refused", "[cli][crypto]") {
   ::chmod(open_file.c_str(), 0644);
   Setup s(open_file);
   const auto init = s.ctl({"init", "--encrypt"});
-  CHECK(init.exit_code == 1);
+  CHECK(init.exit_code == 78);  // EX_CONFIG: the configured secret is unusable as it is
   CHECK_THAT(init.err, Catch::Contains("chmod 0600"));
 }
 

@@ -11,6 +11,7 @@
 
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/test_config.h"
 #include "util/file.h"
 
 using namespace nb;
@@ -23,18 +24,17 @@ struct Setup {
   std::string config = dir / "config.json";
   std::string src = dir / "src";
 
-  explicit Setup(const std::string& extra_nodes = "") {
+  explicit Setup(const nlohmann::json& extra_nodes = nlohmann::json::array()) {
     for (int i = 0; i < 5; ++i)
       write_file(src + "/f" + std::to_string(i), "file " + std::to_string(i));
     write_file(src + "/sub/a", "a");
-    write_config("{\"id\": \"01_node\", \"type\": \"local\", \"paths\": [\"" + src + "\"]}" +
-                 extra_nodes);
+    auto nodes = nlohmann::json::array({{{"id", "01_node"}, {"type", "local"}, {"paths", {src}}}});
+    nodes.insert(nodes.end(), extra_nodes.begin(), extra_nodes.end());
+    write_config(nodes);
   }
 
-  void write_config(const std::string& nodes) {
-    write_file(config, "{\"repository\": \"" + dir / "repo" + "\", \"state_dir\": \"" +
-                           dir / "state" + "\", \"control_socket\": \"" + dir / "s.sock" +
-                           "\",\n \"nodes\": [" + nodes + "]}\n");
+  void write_config(const nlohmann::json& nodes) {
+    test::write_config(config, test_config(dir.path(), nodes));
   }
 
   ProcessResult daemon(std::vector<std::string> args) {
@@ -127,9 +127,13 @@ TEST_CASE("a second process on the same state_dir is refused while the first hol
 }
 
 TEST_CASE("a failing node makes run-once exit 1 and leaves the others backed up", "[cli]") {
-  Setup s(
-      ", {\"id\": \"02_node\", \"type\": \"ssh\", \"host\": \"127.0.0.1\", \"port\": 1, "
-      "\"user\": \"backup\", \"identity_file\": \"/nonexistent/id\", \"paths\": [\"/etc\"]}");
+  Setup s(nlohmann::json::array({{{"id", "02_node"},
+                                  {"type", "ssh"},
+                                  {"host", "127.0.0.1"},
+                                  {"port", 1},
+                                  {"user", "backup"},
+                                  {"identity_file", "/nonexistent/id"},
+                                  {"paths", {"/etc"}}}}));
   const auto r = s.daemon({"--run-once"});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("02_node backup failed"));

@@ -4,7 +4,8 @@
 #include <pwd.h>
 #include <shadow.h>
 #include <signal.h>
-#include <spawn.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -115,6 +116,28 @@ SshServer& SshServer::rekeying() {
   return server;
 }
 
+SshServer& SshServer::hostile() {
+  static const std::string tools = [] {
+    char pattern[] = "/tmp/nbhostile.XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    const std::string dir = pattern;
+    ::chmod(dir.c_str(), 0755);
+    run("cp " NB_SOURCE_DIR "/tests/support/hostile/hostile_tool.py " + dir + "/tool.py");
+    run("ln -s tool.py " + dir + "/find && ln -s tool.py " + dir + "/tar");
+    run("cp " NB_SOURCE_DIR "/tests/support/hostile/sftp_proxy.py " + dir + "/sftp_proxy.py");
+    return dir;
+  }();
+  static SshServer server("SetEnv PATH=" + tools + ":/usr/bin:/bin\nSubsystem sftp " + tools +
+                          "/sftp_proxy.py\n");
+  server.tools_dir_ = tools;
+  return server;
+}
+
+void SshServer::set_hostile_mode(const std::string& mode) {
+  write_file(tools_dir_ + "/mode", mode + "\n", 0);
+  ::chmod((tools_dir_ + "/mode").c_str(), 0644);
+}
+
 SshServer::SshServer(const std::string& extra_config) {
   ensure_test_user();
   char pattern[] = "/tmp/nbsshd.XXXXXX";
@@ -130,6 +153,7 @@ SshServer::~SshServer() {
   stop();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+  if (!tools_dir_.empty()) std::filesystem::remove_all(tools_dir_, ignored);
 }
 
 void SshServer::create_keys_and_config(const std::string& extra_config) {
@@ -138,29 +162,31 @@ void SshServer::create_keys_and_config(const std::string& extra_config) {
   run("cp " + dir_ + "/user_key.pub " + dir_ + "/authorized_keys");
   write_file(dir_ + "/known_hosts",
              "[127.0.0.1]:" + std::to_string(port_) + " " + host_public_key() + "\n", 0);
-  write_file(dir_ + "/sshd_config",
-             "ListenAddress 127.0.0.1\n"
-             "Port " +
-                 std::to_string(port_) +
-                 "\n"
-                 "HostKey " +
-                 dir_ +
-                 "/host_key\n"
-                 "PidFile " +
-                 dir_ +
-                 "/sshd.pid\n"
-                 "AuthorizedKeysFile " +
-                 dir_ +
-                 "/authorized_keys\n"
-                 "AllowUsers " +
-                 std::string(kUser) +
-                 "\n"
-                 "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-                 "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
-                 "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n"
-                 "Subsystem sftp internal-sftp\n" +
-                 extra_config,
-             0);
+  write_file(
+      dir_ + "/sshd_config",
+      "ListenAddress 127.0.0.1\n"
+      "Port " +
+          std::to_string(port_) +
+          "\n"
+          "HostKey " +
+          dir_ +
+          "/host_key\n"
+          "PidFile " +
+          dir_ +
+          "/sshd.pid\n"
+          "AuthorizedKeysFile " +
+          dir_ +
+          "/authorized_keys\n"
+          "AllowUsers " +
+          std::string(kUser) +
+          "\n"
+          "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
+          "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+          "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n" +
+          (extra_config.find("Subsystem") == std::string::npos ? "Subsystem sftp internal-sftp\n"
+                                                               : "") +
+          extra_config,
+      0);
   std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation dir
 }
 
@@ -184,17 +210,36 @@ fs::ssh::SshTarget SshServer::target() const {
 void SshServer::start() {
   if (pid_ > 0) return;
   const std::string config = dir_ + "/sshd_config";
+  const std::string log = dir_ + "/sshd.log";
   std::vector<const char*> argv = {"/usr/sbin/sshd", "-D", "-e", "-f", config.c_str(), nullptr};
-  if (::posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv.data()), environ) !=
-      0) {
-    throw std::runtime_error("cannot start /usr/sbin/sshd (is openssh-server installed?)");
+  // sshd must not outlive the test process, nor hold its output: a test binary that dies (a
+  // sanitizer halting it) would otherwise leave a listener writing to the pipe ctest reads,
+  // and ctest would wait for that pipe until its timeout. So the listener gets SIGKILL when
+  // this process dies, and logs to a file. Between fork and exec only async-signal-safe calls.
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("cannot fork for /usr/sbin/sshd");
+  if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+    const int null = ::open("/dev/null", O_RDWR);
+    const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (null < 0 || err < 0) ::_exit(127);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(err, 2);
+    ::execve(argv[0], const_cast<char**>(argv.data()), environ);
+    ::_exit(127);
   }
   for (int i = 0; i < 1000 && !accepts(port_); ++i) {  // polled, up to 10 s
     int status;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) throw std::runtime_error("sshd exited");
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("sshd exited (is openssh-server installed?): " + read_whole(log));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (!accepts(port_)) throw std::runtime_error("sshd does not accept connections");
+  if (!accepts(port_)) throw std::runtime_error("sshd does not accept connections: " + read_whole(log));
 }
 
 void SshServer::stop() {

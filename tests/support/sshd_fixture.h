@@ -18,6 +18,10 @@ class SshServer {
   // A third that re-keys the connection after every 256 KiB (sshd's RekeyLimit), so a long
   // transfer goes through many key exchanges.
   static SshServer& rekeying();
+  // A fourth whose sessions find a hostile `find` and `tar` first on PATH
+  // (tests/support/hostile/hostile_tool.py): set_hostile_mode() picks how they misbehave.
+  static SshServer& hostile();
+  void set_hostile_mode(const std::string& mode);
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
@@ -40,6 +44,7 @@ class SshServer {
   std::string dir_;
   int port_ = 0;
   int pid_ = -1;
+  std::string tools_dir_;  // hostile() only
 };
 
 }  // namespace nb::test

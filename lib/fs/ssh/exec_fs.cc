@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <future>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "fs/ssh/find_records.h"
 #include "fs/ssh/remote_command.h"
@@ -20,6 +21,9 @@ namespace {
 // tar stream of their own and are streamed to the sink.
 constexpr uint64_t kWholeFileLimit = 4 << 20;
 constexpr uint64_t kBatchBytes = 64 << 20;
+// What one run of small files may hold in memory before its members count as changed while
+// read (a file that grew after the walk, or a node that sends more than it was asked for).
+constexpr uint64_t kBatchMemoryLimit = 2 * kBatchBytes;
 
 const std::string kTar =
     "tar --null --verbatim-files-from --no-recursion --absolute-names --format=posix "
@@ -47,7 +51,15 @@ Error missing_member(const std::string& path, const std::string& err) {
 struct Member {
   FileMeta opened;
   std::string content;
+  bool overflowed = false;  // dropped: more content than the batch may hold
 };
+
+// The node's tar names its members; a node is not trusted, so a member must be one of the
+// files asked for, each at most once.
+Error unasked_member(const std::string& node, const std::string& path) {
+  return Error("read tar stream", node, EPROTO,
+               "the node sent a member that was not asked for: \"" + path.substr(0, 256) + "\"");
+}
 
 // A run of small files as fetched: contents and metadata from tar, metadata after from the
 // re-stat, and tar's complaints about files it could not read.
@@ -61,14 +73,17 @@ struct SmallBatch {
 
 class ExecFs final : public NodeFs {
  public:
-  ExecFs(SshTarget target, std::unique_ptr<SshConnection> exec, std::unique_ptr<NodeFs> sftp)
-      : target_(std::move(target)), exec_(std::move(exec)), sftp_(std::move(sftp)) {}
+  ExecFs(SshTarget target, std::unique_ptr<SshConnection> exec)
+      : target_(std::move(target)), exec_(std::move(exec)) {}
 
   Capabilities capabilities() const override {
     return Capabilities{.ctime = true, .inode = true, .mtime_resolution_ns = 10'000'000};
   }
-  std::string describe() const override { return "exec " + sftp_->describe().substr(5); }
-  Result<FileMeta> stat(const std::string& path) override { return sftp_->stat(path); }
+  std::string describe() const override {
+    return "exec " + target_.user + "@" + target_.host + ":" + std::to_string(target_.port);
+  }
+  // Through find, like the walk: SFTP would not give the ctime and inode declared above.
+  Result<FileMeta> stat(const std::string& path) override;
 
   Result<> walk(const std::string& root, WalkVisitor& visitor) override;
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
@@ -80,8 +95,7 @@ class ExecFs final : public NodeFs {
 
   SshTarget target_;
   std::unique_ptr<SshConnection> exec_;
-  std::unique_ptr<SshConnection> prefetch_;  // fetches the next batch while one is consumed
-  std::unique_ptr<NodeFs> sftp_;
+  std::unique_ptr<SshConnection> prefetch_;          // fetches the next batch while one is consumed
   std::unordered_map<std::string, uint64_t> sizes_;  // from the last walk, to plan reads
 };
 
@@ -125,17 +139,46 @@ Result<std::unordered_map<std::string, FileMeta>> restat(SshConnection& c,
   return out;
 }
 
+Result<FileMeta> ExecFs::stat(const std::string& path) {
+  auto found = restat(*exec_, {path});
+  if (!found) return std::unexpected(found.error());
+  const auto it = found->find(path);
+  if (it == found->end()) return fail("stat", path, ENOENT);
+  return it->second;
+}
+
 // Many small files: one tar stream into memory, then one re-stat of what it held.
 Result<SmallBatch> ExecFs::fetch_small(SshConnection& c, const std::vector<std::string>& paths) {
   SmallBatch batch;
   batch.paths = paths;
+  const std::unordered_set<std::string_view> asked(batch.paths.begin(), batch.paths.end());
   Member* current = nullptr;
+  uint64_t held = 0;
   TarReader tar({.begin = [&](const std::string& path, const FileMeta& meta) -> Result<> {
+                   if (!asked.contains(path) || batch.members.contains(path)) {
+                     return std::unexpected(unasked_member(target_.node_id, path));
+                   }
+                   // Every file of this run was small when walked: a member claiming more
+                   // than the run may hold would only be read to be dropped.
+                   if (meta.size > kBatchMemoryLimit) {
+                     return fail("read tar stream", target_.node_id, EPROTO,
+                                 "the node sent " + std::to_string(meta.size) + " bytes for " +
+                                     path.substr(0, 256) + ", walked as a small file",
+                                 true);
+                   }
                    current = &batch.members[path];
                    current->opened = meta;
                    return {};
                  },
                  .data = [&](std::string_view chunk) -> Result<> {
+                   if (current->overflowed) return {};
+                   if (held + chunk.size() > kBatchMemoryLimit) {
+                     held -= current->content.size();
+                     current->content = {};
+                     current->overflowed = true;
+                     return {};
+                   }
+                   held += chunk.size();
                    current->content.append(chunk);
                    return {};
                  },
@@ -164,6 +207,10 @@ Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
       continue;
     }
     const auto a = batch.after.find(path);
+    if (m->second.overflowed) {
+      sink.end(path, fail("read", path, EIO, "grew too large while being read", true));
+      continue;
+    }
     if (m->second.opened.type != FileType::regular || a == batch.after.end()) {
       sink.end(path, fail("open", path, 0, "no longer a regular file"));
       continue;
@@ -181,7 +228,10 @@ Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
 Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
   bool begun = false;
   Result<> sink_error;
-  TarReader tar({.begin = [&](const std::string&, const FileMeta& meta) -> Result<> {
+  TarReader tar({.begin = [&](const std::string& member, const FileMeta& meta) -> Result<> {
+                   if (member != path || begun) {
+                     return std::unexpected(unasked_member(target_.node_id, member));
+                   }
                    if (meta.type != FileType::regular) return {};
                    sink.begin(path, meta);
                    begun = true;
@@ -196,6 +246,11 @@ Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
                         [&](std::string_view chunk) { return tar.feed(chunk); });
   if (!sink_error) return sink_error;
   if (!run) return std::unexpected(run.error());
+  if (begun && !tar.finished()) {
+    // The sink has begun this file: it must be ended, and a stream cut short is not a copy.
+    sink.end(path, fail("read tar stream", path, EIO, "stream ended early", true));
+    return {};
+  }
   if (!begun) {
     sink.end(path, std::unexpected(missing_member(path, run->err)));
     return {};
@@ -281,8 +336,6 @@ Result<bool> has_gnu_tools(SshConnection& c) {
 }  // namespace
 
 Result<std::unique_ptr<NodeFs>> open_exec_fs(const SshTarget& target) {
-  auto sftp = open_sftp_fs(target);
-  if (!sftp) return std::unexpected(sftp.error());
   auto exec = SshConnection::open(target);
   if (!exec) return std::unexpected(exec.error());
   auto gnu = has_gnu_tools(**exec);
@@ -290,9 +343,9 @@ Result<std::unique_ptr<NodeFs>> open_exec_fs(const SshTarget& target) {
   if (!*gnu) {
     spdlog::warn("{}: no GNU find and tar on the node: falling back to the sftp transport",
                  target.node_id);
-    return sftp;
+    return open_sftp_fs(target);
   }
-  return std::make_unique<ExecFs>(target, std::move(*exec), std::move(*sftp));
+  return std::make_unique<ExecFs>(target, std::move(*exec));
 }
 
 }  // namespace nb::fs::ssh

@@ -2,6 +2,9 @@
 
 #include "util/clock.h"
 
+#include <cerrno>
+#include <charconv>
+#include <optional>
 #include <sstream>
 
 namespace nb::fs::ssh {
@@ -29,14 +32,33 @@ FileType type_from_letter(char c) {
   }
 }
 
+// Longer than any field GNU find prints for a real file (PATH_MAX for a path or link target):
+// a node that sends more is broken or hostile, and must not grow our memory without bound.
+constexpr size_t kMaxField = 8192;
+
+std::optional<uint32_t> parse_octal_mode(std::string_view text) {
+  uint32_t mode = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+  if (ec != std::errc{} || end != text.data() + text.size() || mode > 07777) return std::nullopt;
+  return mode;
+}
+
 }  // namespace
 
 Result<> FindRecordParser::feed(std::string_view data) {
   while (!data.empty()) {
     const auto nul = data.find('\0');
     if (nul == std::string_view::npos) {
+      if (partial_.size() + data.size() > kMaxField) {
+        return fail("parse find output", {}, EPROTO,
+                    "a field longer than " + std::to_string(kMaxField) + " bytes");
+      }
       partial_.append(data);
       return {};
+    }
+    if (partial_.size() + nul > kMaxField) {
+      return fail("parse find output", {}, EPROTO,
+                  "a field longer than " + std::to_string(kMaxField) + " bytes");
     }
     partial_.append(data.substr(0, nul));
     data.remove_prefix(nul + 1);
@@ -55,14 +77,17 @@ Result<> FindRecordParser::record() {
   std::string type, mode;
   FileMeta m;
   std::string mtime, ctime;
+  std::string rest;
   if (!(head >> type >> mode >> m.uid >> m.gid >> m.size >> mtime >> ctime >> m.inode) ||
-      type.size() != 1 || !parse_decimal_seconds(mtime) || !parse_decimal_seconds(ctime)) {
-    return fail("parse find output", fields_[1], 0, "malformed record \"" + fields_[0] + "\"");
+      (head >> rest) || type.size() != 1 || !parse_octal_mode(mode) ||
+      !parse_decimal_seconds(mtime) || !parse_decimal_seconds(ctime)) {
+    return fail("parse find output", fields_[1].substr(0, 256), EPROTO,
+                "malformed record \"" + fields_[0].substr(0, 256) + "\"");
   }
   m.mtime_ns = *parse_decimal_seconds(mtime);
   m.ctime_ns = *parse_decimal_seconds(ctime);
   m.type = type_from_letter(type[0]);
-  m.mode = static_cast<uint32_t>(std::stoul(mode, nullptr, 8));
+  m.mode = *parse_octal_mode(mode);
   if (m.type == FileType::symlink) m.link_target = fields_[2];
   return on_entry_(fields_[1], m);
 }

@@ -9,6 +9,8 @@ namespace nb::fs::ssh {
 
 namespace {
 
+constexpr size_t kMaxStderr = 256 << 10;
+
 // Switches a session to non-blocking for the life of this object.
 class NonBlocking {
  public:
@@ -61,20 +63,24 @@ Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
       return std::unexpected(c.last_error("open channel", {}));
     }
   }
+  const ChannelHandle owned(session, channel);  // freed however run_remote() ends
   const auto close = [&] {
     while (libssh2_channel_close(channel) == LIBSSH2_ERROR_EAGAIN) {
       if (!wait_socket(session, c.socket(), timeout_ms)) break;
     }
   };
+  const auto timed_out = [&](const char* what) {
+    return fail("run remote command", c.where(), ETIMEDOUT,
+                "`" + command.substr(0, 40) + "`: no answer to " + what + " for " +
+                    std::to_string(c.timeout().count()) + " s",
+                true);
+  };
+  c.step("exec");
   int rc;
   while ((rc = libssh2_channel_exec(channel, command.c_str())) == LIBSSH2_ERROR_EAGAIN) {
-    wait_socket(session, c.socket(), timeout_ms);
+    if (!wait_socket(session, c.socket(), timeout_ms)) return timed_out("exec");
   }
-  if (rc != 0) {
-    Error e = c.last_error("run remote command", {});
-    libssh2_channel_free(channel);
-    return std::unexpected(e);
-  }
+  if (rc != 0) return std::unexpected(c.last_error("run remote command", {}));
   CommandResult result;
   bool eof_sent = false;
   std::string buffer(256 * 1024, '\0');
@@ -103,21 +109,21 @@ Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
       break;
     }
     const ssize_t err = libssh2_channel_read_stderr(channel, buffer.data(), buffer.size());
-    if (err > 0) result.err.append(buffer.data(), static_cast<size_t>(err)), progress = true;
+    if (err > 0) {
+      progress = true;
+      // Kept for error messages only: a node that writes stderr without end must not grow
+      // our memory without bound.
+      if (result.err.size() < kMaxStderr)
+        result.err.append(buffer.data(), static_cast<size_t>(err));
+    }
     if (libssh2_channel_eof(channel) && out <= 0 && err <= 0) {
       close();
       result.exit_status = libssh2_channel_get_exit_status(channel);
-      libssh2_channel_free(channel);
       return result;
     }
-    if (!progress && !wait_socket(session, c.socket(), timeout_ms)) {
-      libssh2_channel_free(channel);
-      return fail("run remote command", command.substr(0, 40), ETIMEDOUT, "no progress", true);
-    }
+    if (!progress && !wait_socket(session, c.socket(), timeout_ms)) return timed_out("output");
   }
-  Error e = consumer ? c.last_error("run remote command", {}) : consumer.error();
-  libssh2_channel_free(channel);
-  return std::unexpected(e);
+  return std::unexpected(consumer ? c.last_error("run remote command", {}) : consumer.error());
 }
 
 }  // namespace nb::fs::ssh

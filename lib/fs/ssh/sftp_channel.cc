@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace nb::fs::ssh {
 
@@ -41,7 +42,7 @@ SftpChannel::~SftpChannel() {
   // that follows are actually sent (libssh2 1.10 would leak them on EAGAIN).
   if (broken_) ::shutdown(connection_->socket(), SHUT_RDWR);
   libssh2_session_set_blocking(connection_->session(), 1);
-  libssh2_channel_free(channel_);
+  channel_.reset();
 }
 
 // INIT/VERSION through the same non-blocking path as everything else, with the I/O timeout.
@@ -106,7 +107,7 @@ void SftpChannel::note_block(int rc, int op) {
 Result<> SftpChannel::flush() {
   while (out_sent_ < out_.size()) {
     const ssize_t n =
-        libssh2_channel_write(channel_, out_.data() + out_sent_, out_.size() - out_sent_);
+        libssh2_channel_write(channel_.get(), out_.data() + out_sent_, out_.size() - out_sent_);
     if (n == LIBSSH2_ERROR_EAGAIN) {
       note_block(static_cast<int>(n), kPinWrite);
       return {};
@@ -123,7 +124,7 @@ Result<> SftpChannel::flush() {
 Result<> SftpChannel::receive() {
   buffer_.resize(kReceiveBuffer);
   for (;;) {
-    const ssize_t n = libssh2_channel_read(channel_, buffer_.data(), buffer_.size());
+    const ssize_t n = libssh2_channel_read(channel_.get(), buffer_.data(), buffer_.size());
     if (n == LIBSSH2_ERROR_EAGAIN) {
       note_block(static_cast<int>(n), kPinRead);
       return {};
@@ -131,7 +132,8 @@ Result<> SftpChannel::receive() {
     if (n < 0) return std::unexpected(lost("receive", "connection lost"));
     pinned_ = 0;
     if (n == 0) {
-      if (libssh2_channel_eof(channel_)) return std::unexpected(lost("receive", "sftp ended"));
+      if (libssh2_channel_eof(channel_.get()))
+        return std::unexpected(lost("receive", "sftp ended"));
       return {};
     }
     in_.append(buffer_.data(), static_cast<size_t>(n));
@@ -148,6 +150,28 @@ Result<> SftpChannel::dispatch(const ReplyHandler& on_reply) {
   }
   in_.erase(0, offset);
   if (bad) return std::unexpected(lost("receive", "malformed sftp reply"));
+  return {};
+}
+
+Result<> SftpChannel::call(uint8_t type, const std::function<void(wire::PacketWriter&)>& fields,
+                           std::chrono::milliseconds timeout, const ReplyHandler& on_reply) {
+  const uint32_t id = send(type, fields);
+  bool answered = false;
+  std::optional<Error> stray;
+  while (!answered) {
+    auto r = pump([&](const wire::Reply& reply) {
+      if (reply.id != id) {
+        stray = lost("receive", "sftp reply to no request");
+        return;
+      }
+      answered = true;
+      on_reply(reply);
+    });
+    if (!r) return r;
+    if (stray) return std::unexpected(*stray);
+    if (answered) break;
+    if (auto w = wait(timeout); !w) return w;
+  }
   return {};
 }
 

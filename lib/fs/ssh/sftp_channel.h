@@ -15,8 +15,6 @@
 #include "fs/ssh/sftp_wire.h"
 #include "fs/ssh/ssh_connection.h"
 
-typedef struct _LIBSSH2_CHANNEL LIBSSH2_CHANNEL;
-
 namespace nb::fs::ssh {
 
 class SftpChannel {
@@ -37,6 +35,11 @@ class SftpChannel {
   using ReplyHandler = std::function<void(const wire::Reply&)>;
   Result<> pump(const ReplyHandler& on_reply);
 
+  // One request, its reply handed to `on_reply`, waiting at most `timeout` without progress:
+  // for a stat between pipelined operations. Nothing else may be in flight.
+  Result<> call(uint8_t type, const std::function<void(wire::PacketWriter&)>& fields,
+                std::chrono::milliseconds timeout, const ReplyHandler& on_reply);
+
   // Blocks until pump() can make progress. Fails (and abandons the channel) when requests
   // are out and nothing arrives for `timeout`.
   Result<> wait(std::chrono::milliseconds timeout);
@@ -56,7 +59,7 @@ class SftpChannel {
 
  private:
   SftpChannel(std::unique_ptr<SshConnection> connection, LIBSSH2_CHANNEL* channel)
-      : connection_(std::move(connection)), channel_(channel) {}
+      : connection_(std::move(connection)), channel_(connection_->session(), channel) {}
   Result<> negotiate();
   Result<> flush();
   Result<> receive();
@@ -64,7 +67,7 @@ class SftpChannel {
   void note_block(int rc, int op);
 
   std::unique_ptr<SshConnection> connection_;
-  LIBSSH2_CHANNEL* channel_;
+  ChannelHandle channel_;  // declared after connection_: freed before its session
   uint32_t next_id_ = 1;
   size_t outstanding_ = 0;
   std::string out_;  // requests not yet accepted by libssh2, from out_sent_ on

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include "fs/ssh/sftp_attrs.h"
 #include "fs/ssh/sftp_channel.h"
@@ -16,49 +17,44 @@ namespace {
 // two keep both ends busy on a small machine. Far more files than that are in flight.
 constexpr size_t kReaders = 2;
 
-// The operations of the job's own connection: lstat and readlink (listings and reads go
-// through SftpChannels).
-class SftpSession {
- public:
-  explicit SftpSession(std::unique_ptr<SshConnection> c) : c_(std::move(c)) {}
-
-  Result<FileMeta> lstat(const std::string& path) {
-    auto sftp = c_->sftp();
-    if (!sftp) return std::unexpected(sftp.error());
-    LIBSSH2_SFTP_ATTRIBUTES attrs{};
-    if (libssh2_sftp_stat_ex(*sftp, path.data(), static_cast<unsigned>(path.size()),
-                             LIBSSH2_SFTP_LSTAT, &attrs) != 0) {
-      return std::unexpected(c_->last_error("stat", path));
-    }
-    FileMeta meta = meta_from_attrs(attrs);
-    if (meta.type == FileType::symlink) {
-      auto target = readlink(path);
-      if (!target) return std::unexpected(target.error());
-      meta.link_target = std::move(*target);
-    }
-    return meta;
-  }
-
-  Result<std::string> readlink(const std::string& path) {
-    std::string target(4096, '\0');
-    const int n = libssh2_sftp_symlink_ex(
-        *c_->sftp(), path.data(), static_cast<unsigned>(path.size()), target.data(),
-        static_cast<unsigned>(target.size()), LIBSSH2_SFTP_READLINK);
-    if (n < 0) return std::unexpected(c_->last_error("readlink", path));
-    target.resize(static_cast<size_t>(n));
-    return target;
-  }
-
-  void keepalive() { c_->keepalive(); }
-
- private:
-  std::unique_ptr<SshConnection> c_;
-};
+// lstat, and readlink for a symlink, as single requests on a channel otherwise used for
+// pipelined listings and reads: one SFTP implementation (sftp_wire.h), one status mapping.
+Result<FileMeta> lstat(SftpChannel& channel, const std::string& path,
+                       std::chrono::milliseconds timeout) {
+  std::optional<Result<FileMeta>> out;
+  auto r = channel.call(
+      wire::kLstat, [&](wire::PacketWriter& p) { p.str(path); }, timeout,
+      [&](const wire::Reply& reply) {
+        wire::PacketReader body(reply.body);
+        const auto attrs =
+            reply.type == wire::kAttrs ? wire::read_attrs(body) : LIBSSH2_SFTP_ATTRIBUTES{};
+        if (reply.type == wire::kAttrs && !body.failed()) {
+          out.emplace(meta_from_attrs(attrs));
+        } else {
+          out.emplace(std::unexpected(wire::status_error(reply, "stat", path)));
+        }
+      });
+  if (!r) return std::unexpected(r.error());
+  if (!*out || (*out)->type != FileType::symlink) return *out;
+  r = channel.call(
+      wire::kReadlink, [&](wire::PacketWriter& p) { p.str(path); }, timeout,
+      [&](const wire::Reply& reply) {
+        auto names = wire::read_names(reply);
+        if (names && !names->empty()) {
+          (*out)->link_target = std::move((*names)[0].name);
+        } else {
+          out.emplace(std::unexpected(wire::status_error(reply, "readlink", path)));
+        }
+      });
+  if (!r) return std::unexpected(r.error());
+  return *out;
+}
 
 class SftpFs final : public NodeFs {
  public:
-  SftpFs(SshTarget target, std::unique_ptr<SshConnection> main)
-      : target_(std::move(target)), main_(std::move(main)) {}
+  SftpFs(SshTarget target, std::unique_ptr<SftpChannel> first) : target_(std::move(target)) {
+    readers_.push_back(std::move(first));
+  }
 
   Capabilities capabilities() const override {
     return Capabilities{.ctime = false, .inode = false, .mtime_resolution_ns = 1'000'000'000};
@@ -68,16 +64,17 @@ class SftpFs final : public NodeFs {
     return "sftp " + target_.user + "@" + target_.host + ":" + std::to_string(target_.port);
   }
 
-  Result<FileMeta> stat(const std::string& path) override { return main_.lstat(path); }
+  Result<FileMeta> stat(const std::string& path) override {
+    if (auto r = ensure_readers(1); !r) return std::unexpected(r.error());
+    auto meta = lstat(*readers_[0], path, target_.timeout);
+    if (!meta && meta.error().transient()) readers_.clear();
+    return meta;
+  }
 
   Result<> walk(const std::string& root, WalkVisitor& visitor) override {
-    main_.keepalive();
-    auto meta = main_.lstat(root);
+    auto meta = stat(root);
     if (!meta) return std::unexpected(meta.error());
     if (!visitor.entry(root, *meta) || meta->type != FileType::directory) return {};
-    // Listed through a reader connection, idle until the job reads: it can keep many
-    // directories in flight, which libssh2's own SFTP calls on main_ cannot.
-    if (auto r = ensure_readers(1); !r) return r;
     auto r = walk_pipelined(*readers_[0], root, visitor, target_.timeout);
     if (!r) readers_.clear();
     return r;
@@ -89,8 +86,9 @@ class SftpFs final : public NodeFs {
   Result<> ensure_readers(size_t wanted);
 
   SshTarget target_;
-  SftpSession main_;
-  // Connections that only read, each with many requests in flight (sftp_reader.h).
+  // One connection each, with many requests in flight (sftp_walker.h, sftp_reader.h). The
+  // first serves stat and the walk too; a second is opened only for a large read. After a
+  // lost connection they are all dropped and reopened by the next operation.
   std::vector<std::unique_ptr<SftpChannel>> readers_;
 };
 
@@ -107,7 +105,6 @@ Result<> SftpFs::ensure_readers(size_t wanted) {
 
 Result<> SftpFs::read_files(const std::vector<std::string>& paths, ReadSink& sink) {
   if (paths.empty()) return {};
-  main_.keepalive();
   // A handful of files is not worth a second connection.
   const size_t wanted = std::min(kReaders, (paths.size() + 15) / 16);
   if (auto r = ensure_readers(wanted); !r) return r;
@@ -122,9 +119,11 @@ Result<> SftpFs::read_files(const std::vector<std::string>& paths, ReadSink& sin
 }  // namespace
 
 Result<std::unique_ptr<NodeFs>> open_sftp_fs(const SshTarget& target) {
-  auto main = SshConnection::open(target);
-  if (!main) return std::unexpected(main.error());
-  return std::make_unique<SftpFs>(target, std::move(*main));
+  auto c = SshConnection::open(target);
+  if (!c) return std::unexpected(c.error());
+  auto channel = SftpChannel::open(std::move(*c));
+  if (!channel) return std::unexpected(channel.error());
+  return std::make_unique<SftpFs>(target, std::move(*channel));
 }
 
 }  // namespace nb::fs::ssh

@@ -19,6 +19,8 @@ using Clock = std::chrono::steady_clock;
 constexpr uint32_t kChunk = 64 << 10;
 // Files up to this size are held whole until complete; larger ones are streamed.
 constexpr uint64_t kWholeFileLimit = 1 << 20;
+// What a file held whole may reach while it is read before it counts as changed while read.
+constexpr uint64_t kGrowthLimit = 16 * kWholeFileLimit;
 constexpr size_t kFilesPerChannel = 64;
 // READs in flight: a few per buffered file, more for the one being streamed. Both bounded so
 // that the READ replies a channel is owed (64 × 2 × 64 KiB + 32 × 64 KiB = 10 MiB) always fit
@@ -214,6 +216,13 @@ class Reader {
       return;
     }
     const uint64_t end = req.offset + data.size();
+    // A file held whole that keeps growing while read (or a server that keeps sending) must
+    // not grow our memory without bound: past this it is a file that changed while read.
+    if (!f.large && end > kGrowthLimit) {
+      f.error = Error("read", path(f), EIO,
+                      "grew past " + format_bytes(kGrowthLimit) + " while being read", true);
+      return;
+    }
     f.chunks.emplace(req.offset, data);
     if (data.size() < req.length) {
       // The draft promises a short read only at end of file; a server that shortens reads

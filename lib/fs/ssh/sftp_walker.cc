@@ -19,6 +19,9 @@ constexpr size_t kDirsInFlight = 32;
 constexpr size_t kReaddirsInFlight = 2;
 // Listings fetched ahead of the visitor and not visited yet.
 constexpr size_t kListingsAhead = 512;
+// More entries than any real directory holds: a server that sends more is broken or hostile,
+// and must not grow our memory without bound.
+constexpr size_t kMaxListing = 4'000'000;
 
 std::string join(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
@@ -27,7 +30,8 @@ std::string join(const std::string& dir, const std::string& name) {
 struct Entry {
   std::string name;
   FileMeta meta;
-  std::optional<Error> link_error;  // a symlink whose target could not be read
+  // A symlink whose target could not be read, or a name no real directory holds.
+  std::optional<Error> problem;
 };
 
 // One directory being listed: OPENDIR, READDIRs until end of listing, READLINK for each
@@ -75,9 +79,9 @@ class Walker {
               [](const Entry& a, const Entry& b) { return a.name < b.name; });
     for (auto& e : l->entries) {
       const std::string path = join(dir, e.name);
-      if (e.link_error) {
-        if (e.link_error->transient()) return std::unexpected(*e.link_error);
-        visitor_.error(*e.link_error);
+      if (e.problem) {
+        if (e.problem->transient()) return std::unexpected(*e.problem);
+        visitor_.error(*e.problem);
         continue;
       }
       if (!visitor_.entry(path, e.meta)) {
@@ -207,8 +211,22 @@ class Walker {
     if (wire::status_code(reply) == wire::kEof) return finish(l, std::nullopt);
     auto names = wire::read_names(reply);
     if (!names) return finish(l, wire::status_error(reply, "list directory", l.dir));
+    if (l.entries.size() + names->size() > kMaxListing) {
+      return finish(l, Error("list directory", l.dir, EPROTO,
+                             "more than " + std::to_string(kMaxListing) + " entries"));
+    }
     for (auto& n : *names) {
       if (n.name == "." || n.name == "..") continue;
+      // The server names the entries; one name is one path component, or the entry would
+      // land elsewhere in the snapshot than where it is.
+      if (n.name.empty() || n.name.find('/') != std::string::npos) {
+        l.entries.push_back(
+            {n.name,
+             {},
+             Error("list directory", l.dir, EPROTO,
+                   "the server sent an entry named \"" + n.name.substr(0, 256) + "\"")});
+        continue;
+      }
       l.entries.push_back({std::move(n.name), meta_from_attrs(n.attrs), std::nullopt});
       if (l.entries.back().meta.type == FileType::symlink) {
         const std::string path = join(l.dir, l.entries.back().name);
@@ -226,7 +244,7 @@ class Walker {
     if (names && !names->empty()) {
       e.meta.link_target = std::move((*names)[0].name);
     } else {
-      e.link_error = wire::status_error(reply, "readlink", join(l.dir, e.name));
+      e.problem = wire::status_error(reply, "readlink", join(l.dir, e.name));
     }
   }
 

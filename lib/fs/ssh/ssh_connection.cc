@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <libssh2.h>
-#include <libssh2_sftp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -98,7 +97,6 @@ Result<std::unique_ptr<SshConnection>> SshConnection::open(const SshTarget& targ
 }
 
 SshConnection::~SshConnection() {
-  if (sftp_ != nullptr) libssh2_sftp_shutdown(sftp_);
   if (session_ != nullptr) {
     libssh2_session_disconnect(session_, "nodebackup done");
     libssh2_session_free(session_);
@@ -134,14 +132,6 @@ Result<> SshConnection::authenticate(const SshTarget& target) {
                        : ""));
 }
 
-Result<LIBSSH2_SFTP*> SshConnection::sftp() {
-  if (sftp_ == nullptr) {
-    sftp_ = libssh2_sftp_init(session_);
-    if (sftp_ == nullptr) return std::unexpected(last_error("start sftp", {}));
-  }
-  return sftp_;
-}
-
 void SshConnection::keepalive() {
   int next = 0;
   libssh2_keepalive_send(session_, &next);
@@ -151,21 +141,27 @@ Error SshConnection::last_error(const std::string& op, const std::string& path) 
   char* message = nullptr;
   const int code = libssh2_session_last_error(session_, &message, nullptr, 0);
   const std::string shown = path.empty() ? where_ : path;
-  if (code == LIBSSH2_ERROR_SFTP_PROTOCOL && sftp_ != nullptr) {
-    switch (libssh2_sftp_last_error(sftp_)) {
-      case LIBSSH2_FX_NO_SUCH_FILE:
-      case LIBSSH2_FX_NO_SUCH_PATH:
-        return Error(op, shown, ENOENT);
-      case LIBSSH2_FX_PERMISSION_DENIED:
-        return Error(op, shown, EACCES);
-      default:
-        return Error(op, shown, EIO,
-                     "sftp status " + std::to_string(libssh2_sftp_last_error(sftp_)), false);
-    }
-  }
   const bool timed_out = code == LIBSSH2_ERROR_TIMEOUT;
   return Error(op, shown + (path.empty() ? "" : " on " + where_), timed_out ? ETIMEDOUT : 0,
                message != nullptr && *message ? message : "connection failed", true);
+}
+
+ChannelHandle& ChannelHandle::operator=(ChannelHandle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    session_ = other.session_;
+    channel_ = std::exchange(other.channel_, nullptr);
+  }
+  return *this;
+}
+
+void ChannelHandle::reset() {
+  if (channel_ == nullptr) return;
+  const int was_blocking = libssh2_session_get_blocking(session_);
+  libssh2_session_set_blocking(session_, 1);
+  libssh2_channel_free(channel_);
+  libssh2_session_set_blocking(session_, was_blocking);
+  channel_ = nullptr;
 }
 
 }  // namespace nb::fs::ssh

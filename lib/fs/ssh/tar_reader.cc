@@ -3,14 +3,19 @@
 #include "util/clock.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <string>
 
 namespace nb::fs::ssh {
 
 namespace {
 
 constexpr size_t kBlock = 512;
+// A pax extended header or GNU long name carries a path and a few numbers: anything larger
+// is not a real archive, and must not grow our memory without bound.
+constexpr uint64_t kMaxExtendedHeader = 1 << 20;
 
 uint64_t parse_number(const char* field, size_t len) {
   if (static_cast<unsigned char>(field[0]) & 0x80) {  // GNU base-256 for large values
@@ -98,6 +103,10 @@ Result<> TarReader::header(const char* b) {
   const char flag = b[156];
   const uint64_t size = parse_number(b + 124, 12);
   if (flag == 'x' || flag == 'g' || flag == 'L') {
+    if (size > kMaxExtendedHeader) {
+      return fail("read tar stream", {}, EPROTO,
+                  "an extended header of " + std::to_string(size) + " bytes");
+    }
     extended_.clear();
     remaining_ = size;
     padding_ = (kBlock - size % kBlock) % kBlock;
@@ -110,14 +119,19 @@ Result<> TarReader::header(const char* b) {
   meta.uid = static_cast<uint32_t>(parse_number(b + 108, 8));
   meta.gid = static_cast<uint32_t>(parse_number(b + 116, 8));
   meta.size = pax_has_size_ ? pax_meta_.size : size;
-  meta.mtime_ns = pax_has_mtime_ ? pax_meta_.mtime_ns
-                                 : static_cast<int64_t>(parse_number(b + 136, 12)) * 1'000'000'000;
+  // Clamped so a hostile header cannot overflow the nanosecond count.
+  const uint64_t mtime_s = std::min<uint64_t>(parse_number(b + 136, 12), 9'000'000'000ULL);
+  meta.mtime_ns =
+      pax_has_mtime_ ? pax_meta_.mtime_ns : static_cast<int64_t>(mtime_s) * 1'000'000'000;
   if (pax_has_ctime_) meta.ctime_ns = pax_meta_.ctime_ns;
   std::string path = pax_path_;
   if (path.empty()) {
     const std::string prefix = field_string(b + 345, 155);
     path = (prefix.empty() ? "" : prefix + "/") + field_string(b, 100);
   }
+  // tar writes a directory's name with a trailing slash ("dir/"); members are named as the
+  // files were asked for.
+  if (meta.type == FileType::directory && path.size() > 1 && path.ends_with('/')) path.pop_back();
   if (meta.type == FileType::symlink) meta.link_target = field_string(b + 157, 100);
   pax_path_.clear();
   pax_has_size_ = pax_has_mtime_ = pax_has_ctime_ = false;

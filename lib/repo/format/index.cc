@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "repo/format/corrupt.h"
 #include "repo/format/wire.h"
 
 namespace nb::repo {
@@ -68,7 +69,7 @@ Result<std::vector<PackRecord>> read_index_records(const RepoKeys& keys, std::st
   auto body = unseal(keys, data, what);
   if (!body) return std::unexpected(body.error());
   if (!std::string_view(*body).starts_with(kMagic)) {
-    return fail("read index", what, EIO, "not an index file");
+    return corrupt("read index", what, EIO, "not an index file");
   }
   Reader r(std::string_view(*body).substr(kMagic.size()));
   std::vector<PackRecord> packs(r.u32());
@@ -86,7 +87,7 @@ Result<std::vector<PackRecord>> read_index_records(const RepoKeys& keys, std::st
       b.raw_length = r.u32();
     }
   }
-  if (!r.ok() || !r.done()) return fail("read index", what, EIO, "malformed index file");
+  if (!r.ok() || !r.done()) return corrupt("read index", what, EIO, "malformed index file");
   return packs;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "repo/format/corrupt.h"
 #include "util/json_text.h"
 
 namespace nb::repo {
@@ -46,18 +47,18 @@ std::string inner_form(std::string_view plaintext, bool compress) {
 }
 
 Result<std::string> from_inner(std::string_view inner, const std::string& what) {
-  if (inner.empty()) return fail("open", what, EIO, "empty envelope");
+  if (inner.empty()) return corrupt("open", what, EIO, "empty envelope");
   const auto body = inner.substr(1);
   if (static_cast<uint8_t>(inner[0]) == kRaw) return std::string(body);
   if (static_cast<uint8_t>(inner[0]) != kZstd)
-    return fail("open", what, EIO, "unknown compression");
+    return corrupt("open", what, EIO, "unknown compression");
   const auto size = ZSTD_getFrameContentSize(body.data(), body.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
-    return fail("decompress", what, EIO, "bad zstd frame");
+    return corrupt("decompress", what, EIO, "bad zstd frame");
   }
   std::string out(size, '\0');
   const size_t n = ZSTD_decompress(out.data(), out.size(), body.data(), body.size());
-  if (ZSTD_isError(n) || n != size) return fail("decompress", what, EIO, "bad zstd frame");
+  if (ZSTD_isError(n) || n != size) return corrupt("decompress", what, EIO, "bad zstd frame");
   return out;
 }
 
@@ -133,24 +134,24 @@ std::string seal(const RepoKeys& keys, std::string_view plaintext, bool compress
 Result<std::string> unseal(const RepoKeys& keys, std::string_view sealed, const std::string& what) {
   ensure_sodium();
   if (!keys.encrypted) {
-    if (sealed.size() < 1 + kChecksum) return fail("open", what, EIO, "truncated");
+    if (sealed.size() < 1 + kChecksum) return corrupt("open", what, EIO, "truncated");
     const auto inner = sealed.substr(0, sealed.size() - kChecksum);
     uint8_t sum[kChecksum];
     crypto_generichash(sum, sizeof sum, u8(inner), inner.size(), nullptr, 0);
     if (sodium_memcmp(sum, u8(sealed.substr(inner.size())), kChecksum) != 0) {
-      return fail("open", what, EIO, "checksum mismatch: the data is corrupt");
+      return corrupt("open", what, EIO, "checksum mismatch: the data is corrupt");
     }
     return from_inner(inner, what);
   }
   constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
   constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-  if (sealed.size() < kNonce + kTag + 1) return fail("open", what, EIO, "truncated");
+  if (sealed.size() < kNonce + kTag + 1) return corrupt("open", what, EIO, "truncated");
   std::string inner(sealed.size() - kNonce - kTag, '\0');
   unsigned long long n = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           reinterpret_cast<uint8_t*>(inner.data()), &n, nullptr, u8(sealed.substr(kNonce)),
           sealed.size() - kNonce, nullptr, 0, u8(sealed), keys.data_key.data()) != 0) {
-    return fail("open", what, EIO, "authentication failed: the data is corrupt or was altered");
+    return corrupt("open", what, EIO, "authentication failed: the data is corrupt or was altered");
   }
   inner.resize(n);
   return from_inner(inner, what);
@@ -193,7 +194,7 @@ Result<RepoKeys> unwrap_keys(std::string_view key_file, std::string_view passphr
   try {
     const auto j = nlohmann::json::parse(key_file);
     if (j.at("format") != "nodebackup-key/1" || j.at("kdf") != "argon2id") {
-      return fail("read key", what, 0, "unknown key format");
+      return corrupt("read key", what, 0, "unknown key format");
     }
     const KdfParams kdf{j.at("opslimit").get<uint64_t>(), j.at("memlimit").get<uint64_t>()};
     const auto salt = hex_decode(j.at("salt").get<std::string>());
@@ -203,7 +204,7 @@ Result<RepoKeys> unwrap_keys(std::string_view key_file, std::string_view passphr
         nonce->size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES || !wrapped ||
         wrapped->size() != kSecrets + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
         kdf.memlimit > (uint64_t{4} << 30) || kdf.opslimit > 100) {
-      return fail("read key", what, 0, "malformed key file");
+      return corrupt("read key", what, 0, "malformed key file");
     }
     bool ok = false;
     auto kek = kek_from(passphrase, u8(*salt), kdf, ok);
@@ -223,7 +224,7 @@ Result<RepoKeys> unwrap_keys(std::string_view key_file, std::string_view passphr
     sodium_memzero(secrets.data(), secrets.size());
     return keys;
   } catch (const std::exception& e) {
-    return fail("read key", what, 0, e.what());
+    return corrupt("read key", what, 0, e.what());
   }
 }
 

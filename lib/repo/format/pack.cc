@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "repo/format/corrupt.h"
 #include "repo/format/wire.h"
 
 namespace nb::repo {
@@ -45,17 +46,17 @@ std::string pack_name(const BlobId& pack_id) {
 Result<std::vector<PackBlob>> read_pack_header(const RepoKeys& keys, std::string_view pack,
                                                const std::string& what) {
   if (pack.size() < 4 + kMagic.size() || pack.substr(pack.size() - kMagic.size()) != kMagic) {
-    return fail("read pack", what, EIO, "no pack trailer");
+    return corrupt("read pack", what, EIO, "no pack trailer");
   }
   Reader tail(pack.substr(pack.size() - kMagic.size() - 4, 4));
   const uint32_t header_length = tail.u32();
   if (header_length > pack.size() - kMagic.size() - 4) {
-    return fail("read pack", what, EIO, "header length out of range");
+    return corrupt("read pack", what, EIO, "header length out of range");
   }
   const size_t header_at = pack.size() - kMagic.size() - 4 - header_length;
   auto header = unseal(keys, pack.substr(header_at, header_length), what + " (header)");
   if (!header) return std::unexpected(header.error());
-  if (header->size() % kEntrySize != 0) return fail("read pack", what, EIO, "malformed header");
+  if (header->size() % kEntrySize != 0) return corrupt("read pack", what, EIO, "malformed header");
   std::vector<PackBlob> blobs;
   Reader r(*header);
   uint64_t offset = 0;
@@ -69,7 +70,8 @@ Result<std::vector<PackBlob>> read_pack_header(const RepoKeys& keys, std::string
     offset += b.length;
     blobs.push_back(b);
   }
-  if (offset != header_at) return fail("read pack", what, EIO, "header does not match the blobs");
+  if (offset != header_at)
+    return corrupt("read pack", what, EIO, "header does not match the blobs");
   return blobs;
 }
 

@@ -21,9 +21,9 @@ Entry entry_of(const json& j) {
   Entry e;
   e.meta.name = get_bytes(j, "name");
   const std::string type = j.at("type").get<std::string>();
-  e.meta.type = type == "file"  ? fs::FileType::regular
-                : type == "dir" ? fs::FileType::directory
-                                : fs::FileType::symlink;
+  e.meta.type = type == "file"  ? FileType::regular
+                : type == "dir" ? FileType::directory
+                                : FileType::symlink;
   if (type != "file" && type != "dir" && type != "symlink") {
     throw std::invalid_argument("unknown entry type " + type);
   }
@@ -31,10 +31,10 @@ Entry entry_of(const json& j) {
   e.meta.uid = j.at("uid").get<uint32_t>();
   e.meta.gid = j.at("gid").get<uint32_t>();
   e.meta.mtime_ns = j.at("mtime_ns").get<int64_t>();
-  if (e.meta.type == fs::FileType::regular) {
+  if (e.meta.type == FileType::regular) {
     e.meta.size = j.at("size").get<uint64_t>();
     e.object = hash_of(j, "xxh3");
-  } else if (e.meta.type == fs::FileType::directory) {
+  } else if (e.meta.type == FileType::directory) {
     e.object = hash_of(j, "tree");
   } else {
     e.meta.target = get_bytes(j, "target");

@@ -26,12 +26,12 @@ class Converter {
 
   Result<TreeEntry> entry(const format1::Entry& old) {
     TreeEntry e = old.meta;
-    if (e.type == fs::FileType::regular) {
+    if (e.type == FileType::regular) {
       auto content = file(old.object, e.size);
       if (!content) return std::unexpected(content.error());
       e.xxh3 = old.object;
       e.content = *content;
-    } else if (e.type == fs::FileType::directory) {
+    } else if (e.type == FileType::directory) {
       auto tree = listing(old.object);
       if (!tree) return std::unexpected(tree.error());
       e.tree = *tree;

@@ -330,3 +330,19 @@ TEST_CASE("parse_duration and format_duration round-trip", "[config]") {
     CHECK(format_duration(*parse_duration(text)) == text);
   }
 }
+
+TEST_CASE("config errors are of kind config, whatever their operation", "[config]") {
+  const auto absent = nb::config::load_config("/nonexistent/nodebackup-config-test.json");
+  REQUIRE_FALSE(absent);
+  CHECK(absent.error().kind() == nb::ErrorKind::config);
+  CHECK(absent.error().op() == "read config");
+  const auto syntax = parse_config("{\"nodes\": [", "inline.json");
+  REQUIRE_FALSE(syntax);
+  CHECK(syntax.error().kind() == nb::ErrorKind::config);
+  const auto invalid = parse_config("{\"nodes\": 3}", "inline.json");
+  REQUIRE_FALSE(invalid);
+  CHECK(invalid.error().kind() == nb::ErrorKind::config);
+  // Not every error is: an errno is the system's, a malformed peer message the protocol's.
+  CHECK(nb::Error("open", "/x", ENOENT).kind() == nb::ErrorKind::system);
+  CHECK(nb::Error("read tar stream", "02_node", EPROTO).kind() == nb::ErrorKind::protocol);
+}

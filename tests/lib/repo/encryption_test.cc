@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "repo/key_passwd.h"
-#include "repo/open_repository.h"
+#include "common/repository_config.h"
 #include "repo/restore.h"
 #include "repo/verify.h"
 #include "support/snapshot_history.h"
@@ -180,13 +180,13 @@ TEST_CASE("the passphrase comes from the password file, else the systemd credent
   config::Config config;
   config.source = dir / "config.json";
   ::unsetenv("CREDENTIALS_DIRECTORY");
-  auto none = repo::configured_passphrase(config);
+  auto none = configured_passphrase(config);
   REQUIRE_FALSE(none);
-  CHECK_THAT(none.error().message(), Catch::Contains(repo::kPasswordCredential));
+  CHECK_THAT(none.error().message(), Catch::Contains(kPasswordCredential));
 
   write_file(dir / "creds/nodebackup-repository-password", "from systemd\n");
   ::setenv("CREDENTIALS_DIRECTORY", (dir / "creds").c_str(), 1);
-  auto credential = repo::configured_passphrase(config);
+  auto credential = configured_passphrase(config);
   ::unsetenv("CREDENTIALS_DIRECTORY");
   REQUIRE(credential);
   CHECK(*credential == "from systemd");
@@ -194,11 +194,11 @@ TEST_CASE("the passphrase comes from the password file, else the systemd credent
   write_file(dir / "pw", "from the file\r\nsecond line ignored\n");
   ::chmod((dir / "pw").c_str(), 0600);
   config.repository_password_file = dir / "pw";
-  auto file = repo::configured_passphrase(config);
+  auto file = configured_passphrase(config);
   REQUIRE(file);
   CHECK(*file == "from the file");
   ::chmod((dir / "pw").c_str(), 0640);
-  auto group_readable = repo::configured_passphrase(config);
+  auto group_readable = configured_passphrase(config);
   REQUIRE_FALSE(group_readable);
   CHECK_THAT(group_readable.error().message(), Catch::Contains("chmod 0600"));
 }

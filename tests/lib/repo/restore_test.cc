@@ -24,7 +24,7 @@ repo::SnapshotRecord crafted_record(repo::Repository& repo, const std::string& r
   REQUIRE(chunk);
   repo::TreeEntry file;
   file.name = child_name;
-  file.type = fs::FileType::regular;
+  file.type = FileType::regular;
   file.mode = 0644;
   file.size = content.size();
   file.xxh3 = Hash::of(content.data(), content.size());
@@ -36,7 +36,7 @@ repo::SnapshotRecord crafted_record(repo::Repository& repo, const std::string& r
   record.id = "20261129T000000Z-evil00";
   record.node = "01_node";
   repo::TreeEntry dir;
-  dir.type = fs::FileType::directory;
+  dir.type = FileType::directory;
   dir.mode = 0755;
   dir.tree = listing->id;
   record.roots.push_back({root_path, dir});

@@ -14,7 +14,7 @@ Tree sample() {
   Tree t;
   TreeEntry file;
   file.name = "file with \"quotes\"";
-  file.type = fs::FileType::regular;
+  file.type = FileType::regular;
   file.mode = 0100644;
   file.size = 3;
   file.mtime_ns = -5;
@@ -25,14 +25,14 @@ Tree sample() {
   empty.content.clear();
   TreeEntry dir;
   dir.name = "dir";
-  dir.type = fs::FileType::directory;
+  dir.type = FileType::directory;
   dir.mode = 040755;
   dir.uid = 1000;
   dir.gid = 1000;
   dir.tree = *BlobId::from_hex(std::string(64, 'c'));
   TreeEntry link;
   link.name = "link";
-  link.type = fs::FileType::symlink;
+  link.type = FileType::symlink;
   link.target = "../target";
   t.entries = {empty, dir, file, link};
   return t;

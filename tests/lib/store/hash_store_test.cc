@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "store/hash_store.h"
 #include "support/temp_dir.h"
@@ -126,4 +128,59 @@ TEST_CASE("legacy values load as untrusted entries and stay untrusted when saved
   store::HashStore again;
   CHECK(again.load(dir.path()).legacy_values == 2);
   CHECK(again.untrusted("02_node", 10).count == 2);
+}
+
+// A write-back that lands while save() is writing the file must reach disk by a later save:
+// once the store reports itself clean, everything written back is in the file.
+TEST_CASE("write-backs interleaved with saves all reach the file", "[store]") {
+  TempDir dir;
+  store::HashStore store;
+  constexpr int kFiles = 3000;
+  std::atomic<bool> done = false;
+  std::thread saver([&] {
+    while (!done) REQUIRE(store.save(dir.path()));
+  });
+  for (int i = 0; i < kFiles; ++i) {
+    store.write_back("02_node", {{{"/data/f" + std::to_string(i), sample_entry("x")}}, {}});
+  }
+  done = true;
+  saver.join();
+  REQUIRE(store.save(dir.path()));  // writes what the saver's last round missed, if anything
+  CHECK_FALSE(store.stats().dirty);
+
+  store::HashStore reloaded;
+  reloaded.load(dir.path());
+  CHECK(reloaded.entries("02_node")->size() == kFiles);
+  CHECK(reloaded.stats().entries == kFiles);
+}
+
+TEST_CASE("a write-back between a save's copy and its write keeps the store dirty", "[store]") {
+  TempDir dir;
+  store::HashStore store;
+  store.write_back("02_node", {{{"/a", sample_entry("a")}}, {}});
+  store.set_save_hook([&] {
+    store.set_save_hook(nullptr);
+    store.write_back("02_node", {{{"/b", sample_entry("b")}}, {}});
+  });
+  REQUIRE(store.save(dir.path()).value_or(false));
+  CHECK(store.stats().dirty);  // "/b" is not in the file yet
+  REQUIRE(store.save(dir.path()).value_or(false));
+  store::HashStore reloaded;
+  reloaded.load(dir.path());
+  CHECK(reloaded.entries("02_node")->size() == 2);
+}
+
+TEST_CASE("the store's counts follow write-backs without a walk", "[store]") {
+  store::HashStore store;
+  auto legacy = sample_entry("a");
+  legacy.trusted = false;
+  store.write_back("02_node", {{{"/a", legacy}, {"/b", sample_entry("b")}}, {}});
+  store.write_back("03_node", {{{"/a", legacy}}, {}});
+  CHECK(store.stats().entries == 3);
+  CHECK(store.stats().untrusted == 2);
+  store.write_back("02_node", {{{"/a", sample_entry("a")}}, {"/b", "/never-there"}});
+  CHECK(store.stats().entries == 2);
+  CHECK(store.stats().untrusted == 1);
+  CHECK(store.untrusted("02_node", 5).count == 0);
+  CHECK(store.untrusted("03_node", 5).examples == std::vector<std::string>{"/a"});
 }

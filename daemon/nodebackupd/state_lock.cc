@@ -1,4 +1,4 @@
-#include "common/state_lock.h"
+#include "nodebackupd/state_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

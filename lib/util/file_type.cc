@@ -1,6 +1,6 @@
-#include "fs/node_fs.h"
+#include "util/file_type.h"
 
-namespace nb::fs {
+namespace nb {
 
 const char* type_name(FileType type) {
   switch (type) {
@@ -24,4 +24,4 @@ const char* type_name(FileType type) {
   return "unknown";
 }
 
-}  // namespace nb::fs
+}  // namespace nb

@@ -1,14 +1,9 @@
 // The control socket's commands (DESIGN §7): status, run, diff, reload, metrics.
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
-
-#include "nodebackupd/daemon.h"
-#include "nodebackupd/job_runner.h"
+#include "nodebackupd/control_requests.h"
 
 namespace nb::daemon {
-
-namespace asio = boost::asio;
 
 namespace {
 
@@ -17,16 +12,6 @@ constexpr size_t kMaxDiffFiles = 1000;
 
 nlohmann::json error_reply(const std::string& why) {
   return {{"ok", false}, {"error", why}};
-}
-
-// The request's "node", or an error reply when it is missing.
-std::optional<std::string> requested_node(const nlohmann::json& request, ReplyChannel& reply) {
-  const auto it = request.find("node");
-  if (it == request.end() || !it->is_string()) {
-    reply.send(error_reply("\"node\" (a node id) is required"), true);
-    return std::nullopt;
-  }
-  return it->get<std::string>();
 }
 
 nlohmann::json diff_json(const std::string& node, const backup::JobResult& r) {
@@ -55,58 +40,51 @@ nlohmann::json diff_json(const std::string& node, const backup::JobResult& r) {
 
 }  // namespace
 
-void Daemon::handle(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
-  const auto it = request.find("command");
-  const std::string command = it != request.end() && it->is_string() ? it->get<std::string>() : "";
+void ControlRequests::handle(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+  const std::string& command = request.command;
   if (command == "status") {
-    reply->send(status_json(facts(), *scheduler_), true);
+    reply->send(status_json(daemon_.facts(), daemon_.scheduler()), true);
   } else if (command == "run") {
-    handle_run(request, std::move(reply));
+    run(request, std::move(reply));
   } else if (command == "diff") {
-    handle_diff(request, std::move(reply));
+    diff(request, std::move(reply));
   } else if (command == "reload") {
     spdlog::info("reload requested over the control socket");
-    reload([reply](Result<> r) {
+    daemon_.reload([reply](Result<> r) {
       reply->send(r ? nlohmann::json{{"ok", true}} : error_reply(r.error().message()), true);
     });
   } else if (command == "metrics") {
-    reply->send({{"ok", true}, {"metrics", metrics_text(facts(), *scheduler_)}}, true);
-  } else {
-    reply->send(error_reply("unknown command \"" + command +
-                            "\"; the commands are status, run, diff, reload, metrics"),
+    reply->send({{"ok", true}, {"metrics", metrics_text(daemon_.facts(), daemon_.scheduler())}},
                 true);
   }
 }
 
-void Daemon::handle_run(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
-  const auto node = requested_node(request, *reply);
-  if (!node) return;
-  const auto wait = request.find("wait");
-  const bool waiting = wait != request.end() && wait->is_boolean() && wait->get<bool>();
+void ControlRequests::run(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+  const auto& node = request.node;
+  const bool waiting = request.wait;
   RunListener listener;
   if (waiting) {
     listener = [reply](const nlohmann::json& event, bool last) { reply->send(event, last); };
   }
-  if (auto r = scheduler_->run_now(*node, listener); !r) {
+  auto& scheduler = daemon_.scheduler();
+  if (auto r = scheduler.run_now(*node, listener); !r) {
     reply->send(error_reply(r.error().message()), true);
     return;
   }
-  const auto& slot = *scheduler_->nodes().at(*node);
+  const auto& slot = *scheduler.nodes().at(*node);
   reply->send({{"ok", true}, {"event", "accepted"}, {"node", *node}, {"state", slot.state()}},
               !waiting);
 }
 
-void Daemon::handle_diff(const nlohmann::json& request, std::shared_ptr<ReplyChannel> reply) {
-  const auto node = requested_node(request, *reply);
-  if (!node) return;
-  const auto* config = config_.find_node(*node);
+void ControlRequests::diff(const ControlRequest& request, std::shared_ptr<ReplyChannel> reply) {
+  const auto& node = request.node;
+  const auto* config = daemon_.config().find_node(*node);
   if (config == nullptr) {
     reply->send(error_reply("no node \"" + *node + "\" in the running configuration"), true);
     return;
   }
-  asio::post(aux_, [this, node = *config, reply] {
-    auto result = run_diff(node, store_, *repo_);
-    asio::post(io_, [reply, json = diff_json(node.id, result)] { reply->send(json, true); });
+  daemon_.diff(*config, [reply, id = config->id](const backup::JobResult& result) {
+    reply->send(diff_json(id, result), true);
   });
 }
 

@@ -1,12 +1,12 @@
-#include "common/run_once.h"
+#include "nodebackupd/run_once.h"
 
 #include <spdlog/spdlog.h>
 
 #include "backup/backup_job.h"
 #include "common/exit_codes.h"
-#include "common/state_lock.h"
-#include "fs/open_node.h"
-#include "repo/open_repository.h"
+#include "common/repository_config.h"
+#include "nodebackupd/open_node.h"
+#include "nodebackupd/state_lock.h"
 #include "store/hash_store.h"
 #include "util/clock.h"
 
@@ -15,14 +15,19 @@ namespace nb {
 namespace {
 
 bool run_node(const config::NodeConfig& node, store::HashStore& store, repo::Repository& repo) {
-  auto fs = fs::open_node_fs(node);
-  if (!fs) {
-    spdlog::error("{} backup failed: {}", node.id, fs.error().message());
+  try {  // one node's failure, whatever it is, must not stop the others' runs
+    auto fs = open_node_fs(node);
+    if (!fs) {
+      spdlog::error("{} backup failed: {}", node.id, fs.error().message());
+      return false;
+    }
+    backup::JobOptions options;
+    options.exclude = node.exclude;
+    return backup::BackupJob(node.id, node.paths, options).run(**fs, store, repo).ok;
+  } catch (const std::exception& e) {
+    spdlog::error("{} backup failed: internal error: {}", node.id, e.what());
     return false;
   }
-  backup::JobOptions options;
-  options.exclude = node.exclude;
-  return backup::BackupJob(node.id, node.paths, options).run(**fs, store, repo).ok;
 }
 
 }  // namespace
@@ -47,7 +52,7 @@ int run_once(const config::Config& config, const std::vector<std::string>& node_
   }
   store::HashStore store;
   store.load_async(config.state_dir);  // logs what it could not use
-  auto repo = repo::open_repository(config, /*create=*/true);
+  auto repo = open_repository(config, /*create=*/true);
   if (!repo) {
     spdlog::error("{}", repo.error().message());
     return kExitFailure;

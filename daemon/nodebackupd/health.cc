@@ -1,4 +1,4 @@
-#include "common/health.h"
+#include "nodebackupd/health.h"
 
 #include <fmt/format.h>
 

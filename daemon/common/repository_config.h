@@ -1,0 +1,29 @@
+// Opening the configured repository: the local directory the config names, with the
+// passphrase of an encrypted one taken from `repository_password_file` or, when that is not
+// set, from the systemd credential `nodebackup-repository-password`
+// ($CREDENTIALS_DIRECTORY/nodebackup-repository-password, LoadCredential= in the unit). Both
+// programs open it; repo/ takes a Storage and a passphrase source and knows nothing of config/.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "repo/repository.h"
+
+namespace nb {
+
+inline constexpr const char* kPasswordCredential = "nodebackup-repository-password";
+
+// The passphrase a file holds: its first line. A file that group or others may read is refused
+// (backups hold secrets; so does the key to them), as a configuration error.
+Result<std::string> read_passphrase_file(const std::string& path);
+// The configured source of the passphrase (file, else credential); a configuration error
+// saying neither is there when a passphrase is needed.
+Result<std::string> configured_passphrase(const config::Config& config);
+
+// `create`: a missing repository is created plain (the daemon's first run).
+Result<std::unique_ptr<repo::Repository>> open_repository(const config::Config& config,
+                                                          bool create);
+
+}  // namespace nb

@@ -1,0 +1,14 @@
+// The one place that knows which NodeFs serves which kind of configured node: the daemon's,
+// since it joins config/ to the filesystems, and fs/ knows nothing of config/.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "fs/node_fs.h"
+
+namespace nb {
+
+Result<std::unique_ptr<fs::NodeFs>> open_node_fs(const config::NodeConfig& node);
+
+}  // namespace nb

@@ -1,0 +1,108 @@
+#include "fuzz/fuzz_targets.h"
+
+#include <string>
+#include <string_view>
+
+#include "common/control_request.h"
+#include "common/status_schema.h"
+#include "config/config.h"
+#include "fs/ssh/find_records.h"
+#include "fs/ssh/sftp_attrs.h"
+#include "fs/ssh/sftp_wire.h"
+#include "fs/ssh/tar_reader.h"
+#include "repo/snapshot.h"
+#include "repo/tree.h"
+#include "store/hash_store.h"
+
+namespace nb::fuzz {
+
+namespace {
+
+std::string_view text(const uint8_t* data, size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+// Streams arrive in pieces of any size: the first byte picks where the input is cut, so the
+// parsers' state across chunk boundaries is exercised too.
+template <typename Feed>
+void in_chunks(const uint8_t* data, size_t size, Feed feed) {
+  if (size == 0) return;
+  const size_t step = 1 + data[0] % 97;
+  std::string_view rest = text(data + 1, size - 1);
+  while (!rest.empty()) {
+    const auto piece = rest.substr(0, step);
+    rest.remove_prefix(piece.size());
+    if (!feed(piece)) return;
+  }
+}
+
+void find_records(const uint8_t* data, size_t size) {
+  fs::ssh::FindRecordParser parser(
+      [](const std::string&, const fs::FileMeta&) -> Result<> { return {}; });
+  in_chunks(data, size, [&](std::string_view piece) { return bool(parser.feed(piece)); });
+}
+
+void tar_stream(const uint8_t* data, size_t size) {
+  fs::ssh::TarReader tar(
+      {.begin = [](const std::string&, const fs::FileMeta&) -> Result<> { return {}; },
+       .data = [](std::string_view) -> Result<> { return {}; },
+       .end = [] { return Result<>{}; }});
+  in_chunks(data, size, [&](std::string_view piece) { return bool(tar.feed(piece)); });
+}
+
+void sftp_packets(const uint8_t* data, size_t size) {
+  namespace wire = fs::ssh::wire;
+  const std::string buffer(text(data, size));
+  size_t offset = 0;
+  bool bad = false;
+  while (auto reply = wire::next_reply(buffer, offset, bad)) {
+    (void)wire::status_error(*reply, "read", "/x");
+    if (auto names = wire::read_names(*reply)) {
+      for (const auto& n : *names) (void)fs::ssh::meta_from_attrs(n.attrs);
+    }
+    wire::PacketReader r(reply->body);
+    (void)fs::ssh::meta_from_attrs(wire::read_attrs(r));
+    (void)r.str();
+  }
+}
+
+void config(const uint8_t* data, size_t size) {
+  (void)config::parse_config(text(data, size), "fuzz.json");
+}
+
+void hash_store(const uint8_t* data, size_t size) {
+  store::HashStore store;
+  store::LoadReport report;
+  if (store.from_json(text(data, size), "fuzz", report)) (void)store.to_json();
+}
+
+void snapshot_record(const uint8_t* data, size_t size) {
+  if (auto r = repo::decode_snapshot(text(data, size), "fuzz")) (void)repo::encode_snapshot(*r);
+}
+
+void tree_listing(const uint8_t* data, size_t size) {
+  (void)repo::decode_tree(text(data, size), "fuzz");
+}
+
+// What nodebackupctl makes of a status reply (the daemon's socket is a peer like any other).
+void status_report(const uint8_t* data, size_t size) {
+  const auto j = nlohmann::json::parse(text(data, size), nullptr, /*allow_exceptions=*/false);
+  (void)status::report_from_json(j);
+  (void)status::run_from_json(j);  // as a "finished" event
+}
+
+void control_request(const uint8_t* data, size_t size) {
+  (void)parse_control_request(text(data, size));
+}
+
+}  // namespace
+
+const Target kTargets[] = {
+    {"find_records", find_records},   {"tar_stream", tar_stream},
+    {"sftp_packets", sftp_packets},   {"config", config},
+    {"hash_store", hash_store},       {"snapshot_record", snapshot_record},
+    {"tree_listing", tree_listing},   {"control_request", control_request},
+    {"status_report", status_report}, {nullptr, nullptr},
+};
+
+}  // namespace nb::fuzz

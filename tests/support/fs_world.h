@@ -1,0 +1,41 @@
+// The files behind a NodeFs under test, for the conformance suite: a real directory seen
+// through the local, SFTP or exec filesystem, or a MemoryFs. A test arranges entries by
+// relative name through the world and looks at them through fs(); the same test then holds
+// every implementation to the NodeFs contract.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fs/node_fs.h"
+
+namespace nb::test {
+
+class FsWorld {
+ public:
+  virtual ~FsWorld() = default;
+  virtual std::string name() const = 0;
+  // The absolute path, on the node, of a relative name ("" is the root of the test tree).
+  virtual std::string path(const std::string& rel) const = 0;
+  virtual fs::NodeFs& fs() = 0;
+
+  virtual void write(const std::string& rel, const std::string& content) = 0;
+  virtual void mkdir(const std::string& rel) = 0;
+  virtual void symlink(const std::string& rel, const std::string& target) = 0;
+  virtual void mkfifo(const std::string& rel) = 0;
+  virtual void remove(const std::string& rel) = 0;
+  virtual void chmod(const std::string& rel, unsigned mode) = 0;
+  // Makes an entry unreadable by the node's user; false where that cannot be arranged (a
+  // local node read as root).
+  virtual bool forbid(const std::string& rel) = 0;
+  // Called by the NodeFs after the first chunk of each file it reads (to change it mid-read).
+  virtual void while_reading(std::function<void(const std::string& path)> action) = 0;
+};
+
+// "local", "sftp", "exec" and "memory".
+std::vector<std::string> fs_world_names();
+std::unique_ptr<FsWorld> make_fs_world(const std::string& name);
+
+}  // namespace nb::test
