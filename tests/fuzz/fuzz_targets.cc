@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include <sodium.h>
 #include "common/control_request.h"
 #include "common/status_schema.h"
 #include "config/config.h"
@@ -10,6 +11,10 @@
 #include "fs/ssh/sftp_attrs.h"
 #include "fs/ssh/sftp_wire.h"
 #include "fs/ssh/tar_reader.h"
+
+#include "repo/format/index.h"
+#include "repo/format/keys.h"
+#include "repo/format/pack.h"
 #include "repo/snapshot.h"
 #include "repo/tree.h"
 #include "store/hash_store.h"
@@ -84,6 +89,63 @@ void tree_listing(const uint8_t* data, size_t size) {
   (void)repo::decode_tree(text(data, size), "fuzz");
 }
 
+// Repository bytes are sealed (format/keys.h): a plain repository's envelope ends in a BLAKE2b
+// checksum no fuzzer guesses. So the input is taken as the envelope's inner form (compression
+// byte, payload) and sealed here with its checksum: the decompressor and the parsers behind the
+// envelope see the fuzzer's bytes.
+std::string plain_envelope(std::string_view inner) {
+  std::string out(inner);
+  uint8_t sum[16];
+  crypto_generichash(sum, sizeof sum, reinterpret_cast<const uint8_t*>(inner.data()), inner.size(),
+                     nullptr, 0);
+  out.append(reinterpret_cast<const char*>(sum), sizeof sum);
+  return out;
+}
+
+const repo::RepoKeys& plain_keys() {
+  static const repo::RepoKeys keys = [] {
+    repo::ensure_sodium();
+    return repo::RepoKeys{};
+  }();
+  return keys;
+}
+
+// The envelope itself, as stored (checksum and all) and with a valid checksum.
+void envelope(const uint8_t* data, size_t size) {
+  (void)repo::unseal(plain_keys(), text(data, size), "fuzz");
+  (void)repo::unseal(plain_keys(), plain_envelope(text(data, size)), "fuzz");
+}
+
+// A pack: the first byte says how many bytes of blob data precede the header, the rest is the
+// header's inner form; the trailer is what a pack of that header would have.
+void pack_header(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  std::string pack(data[0], 'b');
+  const std::string header = plain_envelope(text(data + 1, size - 1));
+  pack += header;
+  const auto length = static_cast<uint32_t>(header.size());
+  for (int i = 0; i < 4; ++i) pack.push_back(static_cast<char>(length >> (8 * i)));
+  pack += "nbpack02";
+  if (auto blobs = repo::read_pack_header(plain_keys(), pack, "fuzz")) {
+    for (const auto& b : *blobs) {
+      (void)repo::unseal(plain_keys(), std::string_view(pack).substr(b.offset, b.length), "fuzz");
+    }
+  }
+  (void)repo::read_pack_header(plain_keys(), text(data, size), "fuzz");  // as found in storage
+}
+
+void index_file(const uint8_t* data, size_t size) {
+  const std::string file = plain_envelope(text(data, size));
+  repo::Index index;
+  if (repo::decode_index_file(plain_keys(), file, "fuzz", index)) index.finalize();
+  (void)repo::read_index_records(plain_keys(), file, "fuzz");
+}
+
+// The key file's form only: deriving a key from what it names is Argon2id, seconds by design.
+void key_file(const uint8_t* data, size_t size) {
+  (void)repo::parse_key_file(text(data, size), "fuzz");
+}
+
 // What nodebackupctl makes of a status reply (the daemon's socket is a peer like any other).
 void status_report(const uint8_t* data, size_t size) {
   const auto j = nlohmann::json::parse(text(data, size), nullptr, /*allow_exceptions=*/false);
@@ -102,7 +164,9 @@ const Target kTargets[] = {
     {"sftp_packets", sftp_packets},   {"config", config},
     {"hash_store", hash_store},       {"snapshot_record", snapshot_record},
     {"tree_listing", tree_listing},   {"control_request", control_request},
-    {"status_report", status_report}, {nullptr, nullptr},
+    {"status_report", status_report}, {"envelope", envelope},
+    {"pack_header", pack_header},     {"index_file", index_file},
+    {"key_file", key_file},           {nullptr, nullptr},
 };
 
 }  // namespace nb::fuzz

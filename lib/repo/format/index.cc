@@ -72,7 +72,14 @@ Result<std::vector<PackRecord>> read_index_records(const RepoKeys& keys, std::st
     return corrupt("read index", what, EIO, "not an index file");
   }
   Reader r(std::string_view(*body).substr(kMagic.size()));
-  std::vector<PackRecord> packs(r.u32());
+  // Counts come from the file: bounded by what bytes it has, so a damaged count cannot make
+  // us allocate more than the file could describe.
+  const uint32_t count = r.u32();
+  constexpr size_t kPackRecordSize = BlobId::kSize + 8 + 4;
+  if (count > body->size() / kPackRecordSize) {
+    return corrupt("read index", what, EIO, "malformed index file");
+  }
+  std::vector<PackRecord> packs(count);
   for (auto& p : packs) {
     p.pack_id = r.blob_id();
     p.size = r.u64();

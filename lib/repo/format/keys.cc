@@ -3,10 +3,14 @@
 #include <sodium.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "repo/format/corrupt.h"
+#include "util/json_integer.h"
 #include "util/json_text.h"
 
 namespace nb::repo {
@@ -56,9 +60,29 @@ Result<std::string> from_inner(std::string_view inner, const std::string& what) 
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 32)) {
     return corrupt("decompress", what, EIO, "bad zstd frame");
   }
-  std::string out(size, '\0');
-  const size_t n = ZSTD_decompress(out.data(), out.size(), body.data(), body.size());
-  if (ZSTD_isError(n) || n != size) return corrupt("decompress", what, EIO, "bad zstd frame");
+  // The frame's declared size is only a claim (a few damaged bytes can declare gigabytes), so
+  // memory grows with what the frame really produces, up to what it declared.
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!dctx) return fail("decompress", what, ENOMEM, "out of memory");
+  std::string out;
+  out.reserve(std::min<uint64_t>(size, uint64_t{1} << 20));
+  ZSTD_inBuffer in{body.data(), body.size(), 0};
+  std::string piece(std::min<uint64_t>(size, ZSTD_DStreamOutSize()) + 1, '\0');
+  size_t rc = 1;
+  while (rc != 0) {
+    ZSTD_outBuffer o{piece.data(), piece.size(), 0};
+    rc = ZSTD_decompressStream(dctx.get(), &o, &in);
+    if (ZSTD_isError(rc) || out.size() + o.pos > size) {
+      return corrupt("decompress", what, EIO, "bad zstd frame");
+    }
+    out.append(piece.data(), o.pos);
+    if (rc != 0 && in.pos == in.size && o.pos < o.size) {
+      return corrupt("decompress", what, EIO, "truncated zstd frame");
+    }
+  }
+  if (out.size() != size || in.pos != in.size) {
+    return corrupt("decompress", what, EIO, "bad zstd frame");
+  }
   return out;
 }
 
@@ -188,44 +212,53 @@ std::string wrap_keys(const RepoKeys& keys, std::string_view passphrase, const K
   return j.dump(1) + "\n";
 }
 
-Result<RepoKeys> unwrap_keys(std::string_view key_file, std::string_view passphrase,
-                             const std::string& what) {
-  ensure_sodium();
+Result<KeyFile> parse_key_file(std::string_view key_file, const std::string& what) {
   try {
     const auto j = nlohmann::json::parse(key_file);
     if (j.at("format") != "nodebackup-key/1" || j.at("kdf") != "argon2id") {
       return corrupt("read key", what, 0, "unknown key format");
     }
-    const KdfParams kdf{j.at("opslimit").get<uint64_t>(), j.at("memlimit").get<uint64_t>()};
+    KeyFile k;
+    k.kdf = {integer_field<uint64_t>(j, "opslimit"), integer_field<uint64_t>(j, "memlimit")};
     const auto salt = hex_decode(j.at("salt").get<std::string>());
     const auto nonce = hex_decode(j.at("nonce").get<std::string>());
     const auto wrapped = hex_decode(j.at("wrapped").get<std::string>());
-    if (!salt || salt->size() != crypto_pwhash_SALTBYTES || !nonce ||
-        nonce->size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES || !wrapped ||
-        wrapped->size() != kSecrets + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
-        kdf.memlimit > (uint64_t{4} << 30) || kdf.opslimit > 100) {
+    if (!salt || salt->size() != k.salt.size() || !nonce || nonce->size() != k.nonce.size() ||
+        !wrapped || wrapped->size() != kSecrets + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+        k.kdf.memlimit > kMaxKdfMemlimit || k.kdf.opslimit > kMaxKdfOpslimit) {
       return corrupt("read key", what, 0, "malformed key file");
     }
-    bool ok = false;
-    auto kek = kek_from(passphrase, u8(*salt), kdf, ok);
-    if (!ok) return fail("read key", what, ENOMEM, "Argon2id failed (out of memory?)");
-    std::string secrets(kSecrets, '\0');
-    unsigned long long n = 0;
-    const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
-        reinterpret_cast<uint8_t*>(secrets.data()), &n, nullptr, u8(*wrapped), wrapped->size(),
-        nullptr, 0, u8(*nonce), kek.data());
-    sodium_memzero(kek.data(), kek.size());
-    if (rc != 0) return fail("open repository", what, EACCES, "wrong passphrase");
-    RepoKeys keys;
-    keys.encrypted = true;
-    std::memcpy(keys.data_key.data(), secrets.data(), 32);
-    std::memcpy(keys.id_key.data(), secrets.data() + 32, 32);
-    std::memcpy(keys.chunker_seed.data(), secrets.data() + 64, 32);
-    sodium_memzero(secrets.data(), secrets.size());
-    return keys;
+    std::memcpy(k.salt.data(), salt->data(), k.salt.size());
+    std::memcpy(k.nonce.data(), nonce->data(), k.nonce.size());
+    k.wrapped = std::move(*wrapped);
+    return k;
   } catch (const std::exception& e) {
     return corrupt("read key", what, 0, e.what());
   }
+}
+
+Result<RepoKeys> unwrap_keys(std::string_view key_file, std::string_view passphrase,
+                             const std::string& what) {
+  ensure_sodium();
+  auto k = parse_key_file(key_file, what);
+  if (!k) return std::unexpected(k.error());
+  bool ok = false;
+  auto kek = kek_from(passphrase, k->salt.data(), k->kdf, ok);
+  if (!ok) return fail("read key", what, ENOMEM, "Argon2id failed (out of memory?)");
+  std::string secrets(kSecrets, '\0');
+  unsigned long long n = 0;
+  const int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+      reinterpret_cast<uint8_t*>(secrets.data()), &n, nullptr, u8(k->wrapped), k->wrapped.size(),
+      nullptr, 0, k->nonce.data(), kek.data());
+  sodium_memzero(kek.data(), kek.size());
+  if (rc != 0) return fail("open repository", what, EACCES, "wrong passphrase");
+  RepoKeys keys;
+  keys.encrypted = true;
+  std::memcpy(keys.data_key.data(), secrets.data(), 32);
+  std::memcpy(keys.id_key.data(), secrets.data() + 32, 32);
+  std::memcpy(keys.chunker_seed.data(), secrets.data() + 64, 32);
+  sodium_memzero(secrets.data(), secrets.size());
+  return keys;
 }
 
 }  // namespace nb::repo

@@ -47,6 +47,20 @@ struct KdfParams {
   uint64_t memlimit = uint64_t{64} << 20;
 };
 
+// Bounds on a key file's Argon2id cost: a damaged or planted key file must not make opening
+// the repository take hours or all the memory.
+constexpr uint64_t kMaxKdfOpslimit = 100;
+constexpr uint64_t kMaxKdfMemlimit = uint64_t{4} << 30;
+
+// A key file's fields, checked for form (no key derived yet).
+struct KeyFile {
+  KdfParams kdf;
+  std::array<uint8_t, 16> salt{};   // crypto_pwhash_SALTBYTES
+  std::array<uint8_t, 24> nonce{};  // XChaCha20-Poly1305
+  std::string wrapped;
+};
+Result<KeyFile> parse_key_file(std::string_view key_file, const std::string& what);
+
 // A key file: the secrets wrapped by a key Argon2id derives from `passphrase`. JSON text.
 std::string wrap_keys(const RepoKeys& keys, std::string_view passphrase, const KdfParams& kdf);
 // Fails with detail "wrong passphrase" when the passphrase does not open it.
