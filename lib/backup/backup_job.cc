@@ -2,11 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <future>
+#include <algorithm>
 #include <unordered_set>
 
 #include "backup/content_reader.h"
-#include "backup/prior_files.h"
 #include "backup/quick_check.h"
 #include "backup/scan.h"
 #include "backup/tree_builder.h"
@@ -57,28 +56,21 @@ class JobRun {
     auto lock = repo_.lock(/*exclusive=*/false);
     if (!lock) return std::unexpected(lock.error());
     repo_.prefetch_index();  // read on the other core while this one walks
-    // So are the chunk lists of the node's newest snapshot, when there are entries to match.
-    std::future<PriorFiles> prior_files;
-    if (!store_.entries(node_)->empty()) {
-      prior_files =
-          std::async(std::launch::async, [this] { return load_prior_files(repo_, node_); });
-    }
     auto scan = scan_roots(fs_, roots_, opts_.exclude);
     if (!scan) return std::unexpected(scan.error());
     phase("walk");
     scan_ = std::move(*scan);
+    tree_.emplace(scan_, repo_);
     for (const auto& problem : scan_.problems) warn(problem.message());
     result_.counts.errors += scan_.problems.size();
     prior_ = store_.entries(node_);  // shared, immutable: no copy
-    if (prior_files.valid()) prior_files_ = prior_files.get();
-    phase("prior snapshot");
-    const auto to_read = plan();
-    phase("quick check");
+    auto to_read = plan();
+    phase("quick check and prior snapshot");
     if (opts_.dry_run) {
       result_.counts.deleted = count_deletions();
       return {};
     }
-    if (auto r = read_all(to_read); !r) return r;
+    if (auto r = read_all(std::move(to_read)); !r) return r;
     phase("read");
     if (result_.interrupted) return commit(/*partial=*/true);
     if (auto r = commit(/*partial=*/false); !r) return r;
@@ -87,15 +79,18 @@ class JobRun {
     return {};
   }
 
-  // Decides for every scanned entry whether its content is already known.
+  // Decides for every scanned entry whether its content is already known: the quick check
+  // against the hash store, then the chunk lists of the files that passed it, from the node's
+  // newest snapshot (tree_builder.h).
   std::vector<size_t> plan() {
     files_.assign(scan_.entries.size(), FileState{});
+    std::vector<ReadReason> reasons(scan_.entries.size(), ReadReason::none);
     std::vector<size_t> to_read;
+    bool any_known = false;
     for (size_t i = 0; i < scan_.entries.size(); ++i) {
       const auto& [path, meta] = scan_.entries[i];
-      if (meta.type != fs::FileType::regular) {
-        const bool special =
-            meta.type != fs::FileType::directory && meta.type != fs::FileType::symlink;
+      if (meta.type != FileType::regular) {
+        const bool special = meta.type != FileType::directory && meta.type != FileType::symlink;
         result_.counts.skipped += special ? 1 : 0;
         continue;
       }
@@ -103,30 +98,44 @@ class JobRun {
       const auto prior = prior_->find(path);
       const store::Entry* entry = prior == prior_->end() ? nullptr : &prior->second;
       if (entry != nullptr) ++matched_;
-      const PriorFile* stored = entry != nullptr ? stored_content(path, entry->hash) : nullptr;
-      const auto reason = read_reason(entry, meta, caps_, stored != nullptr);
-      if (reason == ReadReason::none) {
-        files_[i] = {Kind::known, entry->hash, meta, stored->content};
-        ++result_.counts.unchanged;
+      reasons[i] = read_reason(entry, meta, caps_, /*has_object=*/true);
+      if (reasons[i] == ReadReason::none) {
+        files_[i] = {Kind::known, entry->hash, meta, {}};
+        any_known = true;
       } else {
         files_[i].kind = Kind::pending;
         to_read.push_back(i);
-        if (opts_.dry_run) result_.planned.push_back({path, meta.size, reason});
       }
     }
+    std::optional<repo::SnapshotRecord> newest;
+    if (any_known) {
+      auto record = repo_.newest_snapshot(node_);
+      if (!record) {
+        warn(record.error().message() + "; every file is read again");
+      } else {
+        newest = std::move(*record);
+      }
+    }
+    std::vector<std::string> warnings;
+    for (size_t i : tree_->align(newest, files_, warnings)) {
+      files_[i].kind = Kind::pending;
+      reasons[i] = ReadReason::missing_object;
+      to_read.push_back(i);
+    }
+    for (const auto& w : warnings) warn(w);
+    std::sort(to_read.begin(), to_read.end());  // in walk order, as the node listed them
+    result_.counts.unchanged = result_.counts.scanned - to_read.size();
+    if (opts_.dry_run) {
+      for (size_t i : to_read) {
+        result_.planned.push_back({scan_.entries[i].path, scan_.entries[i].meta.size, reasons[i]});
+      }
+    }
+    result_.listings_kept = tree_->listings_kept();
+    result_.listings_read = tree_->listings_read();
+    spdlog::debug("{}: {} listings kept from the newest snapshot, {} read", node_,
+                  result_.listings_kept, result_.listings_read);
     progress_.files_to_read = to_read.size();
     return to_read;
-  }
-
-  // The newest snapshot's chunks for `path` when they are of content `xxh3` and all indexed:
-  // then an unchanged file needs no read (prior_files.h says why by path).
-  const PriorFile* stored_content(const std::string& path, const Hash& xxh3) const {
-    const auto it = prior_files_.find(path);
-    if (it == prior_files_.end() || it->second.xxh3 != xxh3) return nullptr;
-    for (const auto& id : it->second.content) {
-      if (!repo_.has_blob(id)) return nullptr;
-    }
-    return &it->second;
   }
 
   Result<> read_all(std::vector<size_t> pending) {
@@ -215,7 +224,7 @@ class JobRun {
   // Objects durable → snapshot record durable → write-back. Nothing is written back before
   // the repository holds what it describes.
   Result<> commit(bool partial) {
-    auto roots = build_roots(scan_, files_, *batch_);
+    auto roots = tree_->build(files_, *batch_);
     if (!roots) return std::unexpected(roots.error());
     if (auto r = batch_->commit(); !r) return r;
     repo::SnapshotRecord record;
@@ -245,7 +254,7 @@ class JobRun {
     if (matched_ == prior_->size()) return 0;  // the common case: nothing went away
     std::unordered_set<std::string_view> found;
     for (const auto& [path, meta] : scan_.entries) {
-      if (meta.type == fs::FileType::regular) found.insert(path);
+      if (meta.type == FileType::regular) found.insert(path);
     }
     for (const auto& [path, entry] : *prior_) {
       if (!found.contains(path)) write_back_.removals.push_back(path);
@@ -288,8 +297,8 @@ class JobRun {
 
   JobResult result_;
   Scan scan_;
+  std::optional<TreeBuilder> tree_;  // over scan_
   std::shared_ptr<const store::NodeEntries> prior_;
-  PriorFiles prior_files_;
   std::vector<FileState> files_;
   size_t matched_ = 0;  // prior entries whose file the walk found
   store::WriteBack write_back_;

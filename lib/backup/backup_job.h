@@ -66,6 +66,10 @@ struct JobResult {
   // Files read again whose content turned out unchanged ("touched").
   std::vector<std::string> touched;
   std::vector<PlannedRead> planned;  // dry runs only
+  // Listings of the node's newest snapshot kept whole (nothing below them looked at), and
+  // old listings read for the chunk lists of a changed directory (tree_builder.h).
+  size_t listings_kept = 0;
+  size_t listings_read = 0;
 };
 
 class BackupJob {

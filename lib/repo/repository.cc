@@ -176,6 +176,7 @@ Result<> Repository::ensure_index() const {
   if (!std::includes(names.begin(), names.end(), index_files_.begin(), index_files_.end())) {
     index_.clear();
     index_files_.clear();
+    packs_missing_ = 0;
   }
   std::optional<std::set<std::string>> packs;  // listed once, if any index file is new
   for (const auto& name : names) {
@@ -193,7 +194,11 @@ Result<> Repository::ensure_index() const {
     // A pack that is gone (lost, or deleted by hand) holds nothing a backup may count on:
     // its files are read and stored again, as format 1 did for a missing object.
     for (const auto& p : *records) {
-      if (packs->contains(pack_name(p.pack_id))) index_.add(p);
+      if (packs->contains(pack_name(p.pack_id))) {
+        index_.add(p);
+      } else {
+        ++packs_missing_;
+      }
     }
     index_files_.insert(name);
   }
@@ -221,7 +226,13 @@ void Repository::forget_index() {
   std::lock_guard lock(index_mutex_);
   index_.clear();
   index_files_.clear();
+  packs_missing_ = 0;
   index_listed_ = false;
+}
+
+bool Repository::index_whole() const {
+  std::lock_guard lock(index_mutex_);
+  return ensure_index() && packs_missing_ == 0;
 }
 
 std::optional<BlobLocation> Repository::locate(const BlobId& id) const {

@@ -107,6 +107,10 @@ class Repository {
   // Whether an index file names a pack holding this blob (valid while a lock is held).
   bool has_blob(const BlobId& id) const;
   std::optional<BlobLocation> locate(const BlobId& id) const;
+  // Whether every pack an index file names was in storage when the index was last listed
+  // (valid while a lock is held). Then every blob a kept snapshot refers to is present, and a
+  // backup may keep a listing of the node's newest snapshot without looking up each chunk.
+  bool index_whole() const;
   // Starts loading the index in the background.
   void prefetch_index();
   void forget_index();
@@ -151,6 +155,7 @@ class Repository {
   mutable bool index_listed_ = false;  // index files listed since the last lock
   mutable Index index_;
   mutable std::set<std::string> index_files_;  // loaded into index_
+  mutable size_t packs_missing_ = 0;           // named by index_files_, not in storage
   // Declared last, so destroyed first: its destructor waits for a prefetch still filling
   // index_ (a run that fails early destroys the repository while the prefetch lists indexes).
   std::future<void> index_prefetch_;

@@ -89,6 +89,7 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
       break;
     case FileType::directory:
       out += ",\"tree\":\"" + e.tree->hex() + "\"";
+      if (e.fingerprint) out += ",\"fingerprint\":\"" + e.fingerprint->hex() + "\"";
       break;
     case FileType::symlink:
       out += ',';
@@ -114,6 +115,7 @@ TreeEntry entry_from_json(const json& j) {
     for (const auto& id : j.at("content")) e.content.push_back(blob_field(id));
   } else if (e.type == FileType::directory) {
     e.tree = blob_field(j.at("tree"));
+    if (j.contains("fingerprint")) e.fingerprint = hash_field(j, "fingerprint");
   } else {
     e.target = get_bytes(j, "target");
   }
@@ -139,6 +141,39 @@ Result<Tree> decode_tree(std::string_view data, const std::string& what) {
     return tree;
   } catch (const std::exception& e) {
     return corrupt("decode listing", what, 0, e.what());
+  }
+}
+
+ListingFingerprint::ListingFingerprint() {
+  static constexpr std::string_view kVersion = "nodebackup-listing-fingerprint/1";
+  hasher_.update(kVersion.data(), kVersion.size());
+}
+
+void ListingFingerprint::add(const TreeEntry& e) {
+  // Fixed-width fields and length-prefixed strings: no two entry lists hash the same bytes.
+  const auto put = [this](const auto& v) { hasher_.update(&v, sizeof v); };
+  const auto put_string = [&](const std::string& text) {
+    put(static_cast<uint64_t>(text.size()));
+    hasher_.update(text.data(), text.size());
+  };
+  put_string(e.name);
+  put(static_cast<uint8_t>(e.type));
+  put(e.mode);
+  put(e.uid);
+  put(e.gid);
+  put(e.mtime_ns);
+  switch (e.type) {
+    case FileType::regular:
+      put(e.size);
+      put(e.xxh3.value_or(Hash()).bytes());
+      break;
+    case FileType::directory:
+      put(static_cast<uint8_t>(e.fingerprint.has_value()));
+      put(e.fingerprint.value_or(Hash()).bytes());
+      break;
+    default:
+      put_string(e.target);
+      break;
   }
 }
 

@@ -27,7 +27,10 @@ struct TreeEntry {
   std::optional<Hash> xxh3;     // regular: XXH3-128 of the whole content (change detection)
   std::vector<BlobId> content;  // regular: its chunks, in order (none for an empty file)
   std::optional<BlobId> tree;   // directory: its listing
-  std::string target;           // symlinks
+  // directory: listing_fingerprint() of its listing's entries. Absent in listings written
+  // before it existed (migrated ones); a backup then reads the listing instead.
+  std::optional<Hash> fingerprint;
+  std::string target;  // symlinks
 
   bool operator==(const TreeEntry&) const = default;
 };
@@ -40,6 +43,22 @@ struct Tree {
 std::string encode_tree(const Tree& tree);
 // `what` names the object in errors.
 Result<Tree> decode_tree(std::string_view data, const std::string& what);
+
+// XXH3-128 over every field of `entries` (sorted by name) that encode_tree() writes except
+// the blob ids (a file's chunks, a directory's listing), a directory contributing its own
+// fingerprint instead. A backup computes it from the walk and the hash store alone: when a
+// directory's fingerprint equals the one its entry had in the node's newest snapshot, its
+// listing would encode to the same bytes, so the job keeps that listing's id without reading,
+// encoding or hashing it (docs/repository-format.md §9).
+class ListingFingerprint {
+ public:
+  ListingFingerprint();
+  void add(const TreeEntry& entry);
+  Hash digest() const { return hasher_.digest(); }
+
+ private:
+  Hasher hasher_;
+};
 
 // A name that restore may create: one component, not "." or "..", no '/' or NUL.
 bool safe_name(std::string_view name);

@@ -1,6 +1,7 @@
 // A decoder for exactly the listing bytes encode_tree() writes (keys in its order, strings
-// without escapes). Every run of a node reads its newest snapshot's listings to find the
-// unchanged files' chunks (backup/prior_files.h), and nlohmann's DOM took most of that time.
+// without escapes). A run reads the newest snapshot's listings of the directories that changed
+// (backup/tree_builder.h), restore and prune read many more, and nlohmann's DOM took most of
+// that time.
 // Anything else — an escaped name, another key order, a listing not written by us — is left to
 // the general decoder, so this path only ever accepts a subset of what that one accepts.
 #include <charconv>
@@ -88,6 +89,7 @@ bool entry(Cursor& c, TreeEntry& e) {
   } else if (type == "dir") {
     e.type = FileType::directory;
     if (!c.literal(",\"tree\":") || !c.id(e.tree)) return false;
+    if (c.literal(",\"fingerprint\":") && !c.id(e.fingerprint)) return false;
   } else if (type == "symlink") {
     e.type = FileType::symlink;
     if (!c.literal(",") || !bytes_field(c, "target", e.target)) return false;
