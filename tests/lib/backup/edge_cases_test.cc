@@ -1,8 +1,7 @@
 // The rows of DESIGN §3's table that are about trouble: files that change while read, special
-// files, unreadable and vanishing files, racy timestamps, metadata-only changes.
+// files, unreadable and vanishing files, racy timestamps, metadata-only changes. Each runs over
+// every kind of node (local, sftp, exec and the in-memory fake).
 #include <catch2/catch.hpp>
-
-#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -11,12 +10,26 @@
 using namespace nb;
 using namespace nb::test;
 
+namespace {
+
+std::string pick_world() {
+  return GENERATE(from_range(fs_world_names()));
+}
+
+// Larger than what a transport has in flight (SFTP's read-ahead, tar's stream in the SSH
+// window), so a change made when the first chunk arrives lands while the node is still
+// reading; a small file is read whole before the test sees any of it.
+const std::string kLargerThanInFlight(8 << 20, 'x');
+
+}  // namespace
+
 TEST_CASE("a file that keeps changing while read is stored but not written back", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(3);
-  write_file(fx.file("busy.log"), std::string(1000, 'x'));
+  fx.write("busy.log", kLargerThanInFlight);
   fx.fs->while_reading = [&](const std::string& path) {
-    if (path == fx.file("busy.log")) append_file(path, "more\n");
+    if (path == fx.file("busy.log")) fx.append("busy.log", "more\n");
   };
   const auto result = fx.run();
   REQUIRE(result.ok);
@@ -36,13 +49,14 @@ TEST_CASE("a file that keeps changing while read is stored but not written back"
 }
 
 TEST_CASE("a file that changes once while read is read again and written back", "[edge]") {
-  BackupFixture fx(local_node());
-  write_file(fx.file("settling"), "v1");
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
+  fx.write("settling", kLargerThanInFlight);
   bool changed_once = false;
-  fx.fs->while_reading = [&](const std::string& path) {
+  fx.fs->while_reading = [&](const std::string&) {
     if (changed_once) return;
     changed_once = true;
-    write_file(path, "v2, final", 600);
+    fx.write("settling", "v2, final", 600);
   };
   const auto result = fx.run();
   REQUIRE(result.ok);
@@ -54,9 +68,10 @@ TEST_CASE("a file that changes once while read is read again and written back", 
 }
 
 TEST_CASE("a fifo in the tree is skipped and never opened", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
-  REQUIRE(::mkfifo(fx.file("pipe").c_str(), 0600) == 0);
+  fx.mkfifo("pipe");
   const auto result = fx.run();  // would block forever if the fifo were opened
   REQUIRE(result.ok);
   CHECK(result.counts.skipped == 1);
@@ -65,7 +80,8 @@ TEST_CASE("a fifo in the tree is skipped and never opened", "[edge]") {
 }
 
 TEST_CASE("an unreadable file is a warning, counted, and the job goes on", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(3);
   fx.fs->fail_with_errno[fx.file("f1")] = EACCES;
   const auto result = fx.run();
@@ -84,9 +100,10 @@ TEST_CASE("an unreadable file is a warning, counted, and the job goes on", "[edg
 
 TEST_CASE("a file that vanishes between walk and read is a warning, and the job goes on",
           "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(3);
-  fx.fs->before_batch = [&] { std::filesystem::remove(fx.file("f2")); };
+  fx.fs->before_batch = [&] { fx.remove("f2"); };
   const auto result = fx.run();
   REQUIRE(result.ok);
   CHECK(result.counts.errors == 1);
@@ -100,8 +117,9 @@ TEST_CASE("a file that vanishes between walk and read is a warning, and the job 
 }
 
 TEST_CASE("a racy entry is written back but read again next run", "[edge]") {
-  BackupFixture fx(local_node());
-  write_file(fx.file("fresh"), "just written", 0);
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
+  fx.write("fresh", "just written", 0);
   REQUIRE(fx.run().ok);
   const auto entry = fx.entry(fx.file("fresh"));
   REQUIRE(entry);
@@ -113,20 +131,30 @@ TEST_CASE("a racy entry is written back but read again next run", "[edge]") {
   CHECK(again.counts.touched == 1);
 }
 
-TEST_CASE("a metadata-only change (ctime, via chmod) makes the file be read", "[edge]") {
-  BackupFixture fx(local_node());
+TEST_CASE("a metadata-only change (ctime, via chmod) makes the file be read where ctime is given",
+          "[edge]") {
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
   REQUIRE(fx.run().ok);
-  REQUIRE(::chmod(fx.file("f0").c_str(), 0640) == 0);
+  fx.chmod("f0", 0444);  // still readable by the ssh nodes' unprivileged user
   const auto result = fx.run();
   REQUIRE(result.ok);
-  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f0")});
-  CHECK(result.counts.touched == 1);
+  if (fx.fs->capabilities().ctime) {
+    CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f0")});
+    CHECK(result.counts.touched == 1);
+  } else {
+    // SFTP v3 gives no ctime (declared in its capabilities): a chmod alone is invisible to
+    // the quick check, the documented price of that transport (DESIGN §3).
+    CHECK(fx.fs->reads.empty());
+    CHECK(result.counts.unchanged == 2);
+  }
   CHECK(result.counts.bytes_stored == 0);
 }
 
 TEST_CASE("a file whose object is missing from the repository is read and stored again", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
   REQUIRE(fx.run().ok);
   const auto entry = fx.entry(fx.file("f0"));
@@ -143,10 +171,11 @@ TEST_CASE("a file whose object is missing from the repository is read and stored
 }
 
 TEST_CASE("excluded names are neither read nor recorded", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
-  write_file(fx.file("notes.swp"), "swap");
-  write_file(fx.file("cache/big"), "cached");
+  fx.write("notes.swp", "swap");
+  fx.write("cache/big", "cached");
   fx.options.exclude = {"*.swp", fx.file("cache")};
   const auto result = fx.run();
   REQUIRE(result.ok);
@@ -156,9 +185,10 @@ TEST_CASE("excluded names are neither read nor recorded", "[edge]") {
 }
 
 TEST_CASE("a missing root is an error counted in the run, other roots are backed up", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
-  backup::BackupJob job("01_node", {fx.src, fx.dir / "does-not-exist"});
+  backup::BackupJob job("01_node", {fx.src, fx.src + "-does-not-exist"});
   const auto result = job.run(*fx.fs, fx.store, *fx.repo);
   REQUIRE(result.ok);
   CHECK(result.counts.errors == 1);
