@@ -189,13 +189,34 @@ std::vector<NodeUnderTest> nodes_under_test() {
            }}};
 }
 
+std::vector<NodeUnderTest> real_condition_nodes() {
+  const auto open = [](bool exec, fs::ssh::SshTarget target) {
+    auto fs = exec ? fs::ssh::open_exec_fs(target) : fs::ssh::open_sftp_fs(target);
+    if (!fs) throw std::runtime_error(fs.error().message());
+    return std::move(*fs);
+  };
+  return {
+      {"exec heavy shell", [=] { return open(true, SshServer::heavy_shell().target()); }},
+      {"exec 50 ms rtt", [=] { return open(true, SshServer::instance().target_via_delay(50)); }},
+      {"sftp 50 ms rtt", [=] { return open(false, SshServer::instance().target_via_delay(50)); }}};
+}
+
 std::vector<std::string> fs_world_names() {
   return {"local", "sftp", "exec", "memory"};
+}
+
+std::vector<std::string> real_condition_world_names() {
+  auto names = fs_world_names();
+  for (const auto& node : real_condition_nodes()) names.push_back(node.name);
+  return names;
 }
 
 std::unique_ptr<FsWorld> make_fs_world(const std::string& name) {
   if (name == "memory") return std::make_unique<MemoryWorld>();
   for (const auto& node : nodes_under_test()) {
+    if (node.name == name) return make_fs_world(node);
+  }
+  for (const auto& node : real_condition_nodes()) {
     if (node.name == name) return make_fs_world(node);
   }
   throw std::runtime_error("no node filesystem " + name);

@@ -54,6 +54,10 @@ class FsWorld {
 
 // "local", "sftp", "exec" and "memory".
 std::vector<std::string> fs_world_names();
+// Those, and the ssh transports under the conditions users have: a login shell whose
+// start-up files print ("exec heavy shell"), and a 50 ms round trip ("exec 50 ms rtt",
+// "sftp 50 ms rtt"). For the seed promises.
+std::vector<std::string> real_condition_world_names();
 std::unique_ptr<FsWorld> make_fs_world(const std::string& name);
 // A real directory tree read through `node`.
 std::unique_ptr<FsWorld> make_fs_world(const NodeUnderTest& node);
