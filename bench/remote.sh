@@ -103,7 +103,9 @@ validate_common_options
 [[ $TRANSPORT == sftp || $TRANSPORT == exec ]] || die "--transport must be sftp or exec"
 [[ $USER_SHELL == bare || $USER_SHELL == heavy ]] || die "--user-shell must be bare or heavy"
 [[ $RTT_MS =~ ^[0-9]+$ ]] || die "--rtt must be a whole number of milliseconds"
-((ROOT_LOGIN && USER_SHELL == "heavy")) && die "--root-login uses root's own shell: no --user-shell heavy"
+if ((ROOT_LOGIN)) && [[ $USER_SHELL == heavy ]]; then
+    die "--root-login uses root's own shell: no --user-shell heavy"
+fi
 SSHD_USER_SHELL=/bin/sh
 if ((ROOT_LOGIN)); then
     SSH_USER=root
