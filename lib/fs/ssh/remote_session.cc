@@ -46,8 +46,9 @@ std::string loop_script(const std::string& token) {
        "while read -r op n; do\n"
        "case $n in ''|*[!0-9]*) exit 2;; esac\n"
        "case $op in\n"
-       "walk) { e=$(head -c \"$n\" | xargs -0 -r sh -c 'exec find \"$@\" -printf \"$0\"' "
-       "\"$F\" 2>&1 >&4); } 4>&1;;\n"
+       // One path: read into a variable (the x keeps trailing newlines), no xargs.
+       "walk) p=$(head -c \"$n\"; echo x); p=${p%x}\n"
+       "{ e=$(find \"$p\" -printf \"$F\" 2>&1 >&4); } 4>&1;;\n"
        "stat) { e=$(head -c \"$n\" | xargs -0 -r sh -c "
        "'exec find \"$@\" -maxdepth 0 -printf \"$0\"' \"$F\" 2>&1 >&4); } 4>&1;;\n"
        "tar) { e=$(head -c \"$n\" | ";
