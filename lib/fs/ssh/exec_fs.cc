@@ -110,7 +110,8 @@ Result<RemoteSession*> ExecFs::session(Link& link) {
       if (!c) return std::unexpected(c.error());
       link.connection = std::move(*c);
     }
-    auto started = RemoteSession::start(*link.connection);
+    // The tools were checked when the node was opened.
+    auto started = RemoteSession::start(*link.connection, /*check_tools=*/false);
     if (!started) {
       link.connection.reset();
       return std::unexpected(started.error());

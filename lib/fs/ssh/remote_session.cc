@@ -29,7 +29,7 @@ std::string random_token() {
 // The loop the node runs. POSIX sh only: `read` takes the request line byte by byte, and GNU
 // head -c takes exactly the payload, so the next request stays on stdin for the next round.
 // A tool's stderr is captured ($(…) 2>&1) while its stdout goes straight out through fd 4.
-std::string loop_script(const std::string& token) {
+std::string loop_script(const std::string& token, bool check_tools) {
   const std::string tar =
       "tar --null --verbatim-files-from --no-recursion --absolute-names --format=posix "
       "-c -f - -T -";
@@ -37,12 +37,17 @@ std::string loop_script(const std::string& token) {
   s += token;
   s += "\nF='";
   s += kFindFormat;
-  s += "'\ng=other\n";
-  s += "case \"$(find --version 2>/dev/null; tar --version 2>/dev/null; "
-       "head --version 2>/dev/null)\" in\n"
-       "*'GNU findutils'*'GNU tar'*'GNU coreutils'*) g=gnu;;\n"
-       "esac\n"
-       "printf '\\n%s ready %s\\n' \"$T\" \"$g\"\n"
+  s += "'\n";
+  if (check_tools) {
+    s += "g=other\n"
+         "case \"$(find --version 2>/dev/null; tar --version 2>/dev/null; "
+         "head --version 2>/dev/null)\" in\n"
+         "*'GNU findutils'*'GNU tar'*'GNU coreutils'*) g=gnu;;\n"
+         "esac\n";
+  } else {
+    s += "g=unchecked\n";
+  }
+  s += "printf '\\n%s ready %s\\n' \"$T\" \"$g\"\n"
        "while read -r op n; do\n"
        "case $n in ''|*[!0-9]*) exit 2;; esac\n"
        "case $op in\n"
@@ -85,10 +90,10 @@ Error RemoteSession::broken(const std::string& why) {
   return Error("exec session", c_.where(), EPROTO, msg, true);
 }
 
-Result<RemoteSession::Started> RemoteSession::start(SshConnection& c) {
+Result<RemoteSession::Started> RemoteSession::start(SshConnection& c, bool check_tools) {
   const std::string token = random_token();
   NonBlocking nb(c);
-  auto channel = start_remote(c, "/bin/sh -c " + shell_quote(loop_script(token)));
+  auto channel = start_remote(c, "/bin/sh -c " + shell_quote(loop_script(token, check_tools)));
   if (!channel) return std::unexpected(channel.error());
   std::unique_ptr<RemoteSession> s(new RemoteSession(c, std::move(*channel), token));
   // Whatever the login shell's start-up files print comes first: skipped up to the token.

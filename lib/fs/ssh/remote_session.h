@@ -37,9 +37,10 @@ struct Trailer {
 class RemoteSession {
  public:
   // Starts the loop on `c` (which must outlive the session) and waits for it to be ready.
-  // `gnu` tells whether the node has GNU find, tar and head, which the requests rely on.
+  // With `check_tools`, `gnu` tells whether the node has GNU find, tar and head, which the
+  // requests rely on (three version commands: a node's second session skips them).
   struct Started;
-  static Result<Started> start(SshConnection& c);
+  static Result<Started> start(SshConnection& c, bool check_tools = true);
   ~RemoteSession();
 
   // Queues a request; it is written while replies are read.
