@@ -31,6 +31,9 @@ TOOLS="nodebackup,rsync,sftp-get,stat-floor"
 CLEAN=0
 TIMEOUT=3600
 TRANSPORT=sftp
+USER_SHELL=bare
+RTT_MS=0
+ROOT_LOGIN=0
 
 # Fixed by scripts/demo-sshd.sh: loopback only, this port, this user.
 SSH_HOST=127.0.0.1
@@ -56,6 +59,12 @@ usage: bash bench/remote.sh [options]
                                                        (default: all)
   --timeout SECS    kill a timed command after SECS    (default $TIMEOUT; exit code 124)
   --transport T     nodebackup's ssh transport, sftp or exec (default $TRANSPORT)
+  --user-shell S    bare: the user's shell is /bin/sh (default); heavy: bash whose
+                    ~/.bashrc and ~/.profile sleep 0.3 s and print a line (to stderr, so
+                    rsync and sftp, which need a clean stdout, can run too)
+  --rtt MS          every tool connects through a TCP proxy on 127.0.0.1 that delays each
+                    direction by MS/2 (tests/support/net/delay_proxy.py)   (default 0: none)
+  --root-login      log in as this machine's own root, with its own start-up files
   --clean           delete the tree and destinations at the end (results are kept)
 The sshd listens on $SSH_HOST:$SSH_PORT only; the port must be free (stop the demo first).
 environment: NODEBACKUPD (default $REPO_ROOT/build/nodebackupd),
@@ -68,6 +77,7 @@ while (($#)); do
         --*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue ;;
         -h|--help) usage; exit 0 ;;
         --clean) CLEAN=1; shift; continue ;;
+        --root-login) ROOT_LOGIN=1; shift; continue ;;
     esac
     (($# >= 2)) || die "option $1 needs a value (see --help)"
     case $1 in
@@ -81,6 +91,8 @@ while (($#)); do
         --tools) TOOLS=$2 ;;
         --timeout) TIMEOUT=$2 ;;
         --transport) TRANSPORT=$2 ;;
+        --user-shell) USER_SHELL=$2 ;;
+        --rtt) RTT_MS=$2 ;;
         *) usage >&2; die "unknown option: $1" ;;
     esac
     shift 2
@@ -89,6 +101,21 @@ done
 validate_common_options
 [[ $TOUCH_PCT =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--touch-pct must be a number"
 [[ $TRANSPORT == sftp || $TRANSPORT == exec ]] || die "--transport must be sftp or exec"
+[[ $USER_SHELL == bare || $USER_SHELL == heavy ]] || die "--user-shell must be bare or heavy"
+[[ $RTT_MS =~ ^[0-9]+$ ]] || die "--rtt must be a whole number of milliseconds"
+if ((ROOT_LOGIN)) && [[ $USER_SHELL == heavy ]]; then
+    die "--root-login uses root's own shell: no --user-shell heavy"
+fi
+SSHD_USER_SHELL=/bin/sh
+if ((ROOT_LOGIN)); then
+    SSH_USER=root
+elif [[ $USER_SHELL == heavy ]]; then
+    SSH_USER=nbheavybench
+    SSHD_USER_SHELL=/bin/bash
+fi
+# What the tools connect to: the sshd, or the delaying proxy in front of it.
+CONNECT_PORT=$SSH_PORT
+((RTT_MS > 0)) && CONNECT_PORT=$((SSH_PORT + 1))
 
 # ------------------------------------------------------------ prerequisites --
 ((EUID == 0)) || die "needs root: $DEMO_SSHD creates the user $SSH_USER and starts an sshd that logs it in"
@@ -119,7 +146,7 @@ wipe_data() { rm -rf -- "$TREE" "$NB" "$WORK/rsync" "$WORK/sftp" "$SFTP_BATCH" "
 
 SSH_OPTS=(-i "$SSH_DIR/id_ed25519" -o "UserKnownHostsFile=$SSH_DIR/known_hosts"
           -o StrictHostKeyChecking=accept-new -o BatchMode=yes)
-RSYNC_RSH="ssh -p $SSH_PORT ${SSH_OPTS[*]}"   # no spaces in WORK (checked above)
+RSYNC_RSH="ssh -p $CONNECT_PORT ${SSH_OPTS[*]}"   # no spaces in WORK (checked above)
 
 # --------------------------------------------------------------- tool check --
 declare -A AVAIL=() REASON=() VERSION=()
@@ -157,7 +184,7 @@ for t in "${ALL_TOOLS[@]}"; do ((AVAIL[$t])) && ACTIVE+=("$t"); done
 for t in "${ALL_TOOLS[@]}"; do
     emit "{\"kind\":\"tool\",\"tool\":\"$t\",\"available\":$( ((AVAIL[$t])) && echo true || echo false ),\"version\":$(jstr "${VERSION[$t]:-}"),\"reason\":$(jstr "${REASON[$t]:-}")}"
 done
-emit "{\"kind\":\"meta\",\"bench\":\"remote\",\"files\":$FILES,\"total_mb\":$TOTAL_MB,\"runs\":$RUNS,\"seed\":$SEED,\"touch_pct\":$TOUCH_PCT,\"work\":$(jstr "$WORK"),\"out\":$(jstr "$OUT"),\"started\":$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"host\":$(jstr "$(uname -srm)"),\"cpus\":$(nproc),\"mem_mib\":$(awk '/MemTotal/ {printf "%d", $2/1024}' /proc/meminfo),\"fstype\":$(jstr "$(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || echo unknown)"),\"ssh_host\":\"$SSH_HOST\",\"ssh_port\":$SSH_PORT,\"ssh_user\":\"$SSH_USER\",\"ssh_version\":$(jstr "$(ssh -V 2>&1 | head -n1)"),\"node\":\"$NB_NODE\",\"transport\":\"$TRANSPORT\",\"nodebackupd\":$(jstr "$NODEBACKUPD"),\"cache\":\"warm\",\"sync_before_each\":true,\"timeout_s\":$TIMEOUT}"
+emit "{\"kind\":\"meta\",\"bench\":\"remote\",\"files\":$FILES,\"total_mb\":$TOTAL_MB,\"runs\":$RUNS,\"seed\":$SEED,\"touch_pct\":$TOUCH_PCT,\"work\":$(jstr "$WORK"),\"out\":$(jstr "$OUT"),\"started\":$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),\"host\":$(jstr "$(uname -srm)"),\"cpus\":$(nproc),\"mem_mib\":$(awk '/MemTotal/ {printf "%d", $2/1024}' /proc/meminfo),\"fstype\":$(jstr "$(findmnt -n -o FSTYPE -T "$WORK" 2>/dev/null || echo unknown)"),\"ssh_host\":\"$SSH_HOST\",\"ssh_port\":$SSH_PORT,\"ssh_user\":\"$SSH_USER\",\"user_shell\":\"$USER_SHELL\",\"rtt_ms\":$RTT_MS,\"root_login\":$ROOT_LOGIN,\"ssh_version\":$(jstr "$(ssh -V 2>&1 | head -n1)"),\"node\":\"$NB_NODE\",\"transport\":\"$TRANSPORT\",\"nodebackupd\":$(jstr "$NODEBACKUPD"),\"cache\":\"warm\",\"sync_before_each\":true,\"timeout_s\":$TIMEOUT}"
 
 # ------------------------------------------------------------- tree set-up --
 say "work dir $WORK, results in $OUT"
@@ -217,7 +244,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 say "starting sshd on $SSH_HOST:$SSH_PORT ($DEMO_SSHD $SSH_DIR)"
-SSHD_PID=$(bash "$DEMO_SSHD" "$SSH_DIR" 2>"$LOGS/sshd-start.log" | tail -n1) || true
+SSHD_PID=$(bash "$DEMO_SSHD" "$SSH_DIR" "$SSH_USER" "$SSHD_USER_SHELL" 2>"$LOGS/sshd-start.log" | tail -n1) || true
 if ! [[ $SSHD_PID =~ ^[0-9]+$ ]]; then
     SSHD_PID=""
     cat "$LOGS/sshd-start.log" >&2 || true
@@ -230,10 +257,40 @@ if ! tr '\0' ' ' <"/proc/$SSHD_PID/cmdline" 2>/dev/null | grep -qF -- "$SSH_DIR/
 fi
 say "sshd pid $SSHD_PID"
 
+if [[ $USER_SHELL == heavy ]]; then
+    home=$(getent passwd "$SSH_USER" | cut -d: -f6)
+    for f in .bashrc .profile; do
+        printf '%s\n' '# bench/remote.sh --user-shell heavy: a slow start-up, as pyenv and cargo make one' \
+            'sleep 0.3' 'echo "heavy shell start-up done" >&2' >"$home/$f"
+        chown "$SSH_USER" "$home/$f"
+    done
+fi
+
+PROXY_PID=""
+stop_proxy() {
+    [[ -n $PROXY_PID ]] || return 0
+    kill "$PROXY_PID" 2>/dev/null || true
+    wait "$PROXY_PID" 2>/dev/null || true
+    say "delay proxy $PROXY_PID stopped"
+    PROXY_PID=""
+}
+if ((RTT_MS > 0)); then
+    python3 "$REPO_ROOT/tests/support/net/delay_proxy.py" "$CONNECT_PORT" "$SSH_PORT" "$RTT_MS" \
+        >"$LOGS/proxy.log" 2>&1 &
+    PROXY_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q ready "$LOGS/proxy.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q ready "$LOGS/proxy.log" || die "the delay proxy did not start (see $LOGS/proxy.log)"
+    say "delay proxy pid $PROXY_PID: 127.0.0.1:$CONNECT_PORT -> $SSH_PORT, ${RTT_MS} ms round trip"
+fi
+trap 'stop_proxy; stop_sshd' EXIT
+
 # Untimed check: logs in, records the host key in known_hosts (accept-new), and checks
 # that $SSH_USER can read every file of the tree.
 say "checking ssh login and that $SSH_USER can read the tree (untimed)"
-readable=$(timeout 120 ssh -p "$SSH_PORT" "${SSH_OPTS[@]}" "$SSH_USER@$SSH_HOST" \
+readable=$(timeout 120 ssh -p "$CONNECT_PORT" "${SSH_OPTS[@]}" "$SSH_USER@$SSH_HOST" \
                "find '$TREE' -type f -readable | wc -l" </dev/null 2>"$LOGS/ssh-check.log") || \
     die "ssh login as $SSH_USER@$SSH_HOST:$SSH_PORT failed (see $LOGS/ssh-check.log, $SSH_DIR/sshd.log)"
 readable=${readable//[[:space:]]/}
@@ -243,7 +300,7 @@ readable=${readable//[[:space:]]/}
 # ---------------------------------------------------------- per-tool hooks --
 write_nb_config() {
     mkdir -p -- "$NB"
-    python3 - "$NB_CFG" "$NB" "$TREE" "$SSH_DIR" "$SSH_HOST" "$SSH_PORT" "$SSH_USER" "$NB_NODE" "$TRANSPORT" <<'EOF'
+    python3 - "$NB_CFG" "$NB" "$TREE" "$SSH_DIR" "$SSH_HOST" "$CONNECT_PORT" "$SSH_USER" "$NB_NODE" "$TRANSPORT" <<'EOF'
 import json, sys
 cfg, nb, tree, sshdir, host, port, user, node, transport = sys.argv[1:10]
 with open(cfg, "w") as f:
@@ -287,7 +344,7 @@ tool_cmd() {
         nodebackup) CMD=("$NODEBACKUPD" -c "$NB_CFG" --run-once) ;;
         rsync) CMD=(rsync -a -e "$RSYNC_RSH" "$SSH_USER@$SSH_HOST:$TREE/" "$WORK/rsync/dest/") ;;
         # the batch file holds: get -r TREE WORK/sftp/dest (a fresh destination each time)
-        sftp-get) CMD=(sftp -q -r -P "$SSH_PORT" "${SSH_OPTS[@]}" -b "$SFTP_BATCH" "$SSH_USER@$SSH_HOST") ;;
+        sftp-get) CMD=(sftp -q -r -P "$CONNECT_PORT" "${SSH_OPTS[@]}" -b "$SFTP_BATCH" "$SSH_USER@$SSH_HOST") ;;
         stat-floor) CMD=(find "$TREE" -printf '%s %T@ %C@ %i %p\n'); SOUT=/dev/null ;;
     esac
 }
@@ -303,6 +360,7 @@ run_scenarios initial nochange touch
 
 emit "{\"kind\":\"end\",\"finished\":$(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)")}"
 rm -f -- "$LOGS/.rss"
+stop_proxy
 stop_sshd
 
 if ((CLEAN)); then

@@ -12,6 +12,9 @@ scripts/install-deps.sh
 # password field is "*" (no password, not locked: sshd without PAM refuses locked accounts).
 if ! id nbtest >/dev/null 2>&1; then useradd --system --create-home --shell /bin/sh nbtest; fi
 usermod -p '*' nbtest
+# The heavy-shell test node: bash, with start-up files that print (tests/support/sshd_fixture).
+if ! id nbheavy >/dev/null 2>&1; then useradd --system --create-home --shell /bin/bash nbheavy; fi
+usermod -p '*' nbheavy
 dir=$(scripts/build.sh "$@" | tail -n 1)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

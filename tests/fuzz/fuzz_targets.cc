@@ -8,6 +8,7 @@
 #include "common/status_schema.h"
 #include "config/config.h"
 #include "fs/ssh/find_records.h"
+#include "fs/ssh/remote_session.h"
 #include "fs/ssh/sftp_attrs.h"
 #include "fs/ssh/sftp_wire.h"
 #include "fs/ssh/tar_reader.h"
@@ -41,10 +42,18 @@ void in_chunks(const uint8_t* data, size_t size, Feed feed) {
   }
 }
 
+// Both stream parsers are fed as the exec session feeds them: through the body reader that
+// finds where a reply's body ends (remote_session.h).
+bool body_piece(const fs::ssh::BodyReader& body, std::string_view piece) {
+  const auto used = body(piece);
+  return used && *used == piece.size();  // a body that ended stops the feed
+}
+
 void find_records(const uint8_t* data, size_t size) {
   fs::ssh::FindRecordParser parser(
       [](const std::string&, const fs::FileMeta&) -> Result<> { return {}; });
-  in_chunks(data, size, [&](std::string_view piece) { return bool(parser.feed(piece)); });
+  const auto body = fs::ssh::find_body([&](std::string_view chunk) { return parser.feed(chunk); });
+  in_chunks(data, size, [&](std::string_view piece) { return body_piece(body, piece); });
 }
 
 void tar_stream(const uint8_t* data, size_t size) {
@@ -52,7 +61,8 @@ void tar_stream(const uint8_t* data, size_t size) {
       {.begin = [](const std::string&, const fs::FileMeta&) -> Result<> { return {}; },
        .data = [](std::string_view) -> Result<> { return {}; },
        .end = [] { return Result<>{}; }});
-  in_chunks(data, size, [&](std::string_view piece) { return bool(tar.feed(piece)); });
+  const auto body = fs::ssh::tar_body(tar);
+  in_chunks(data, size, [&](std::string_view piece) { return body_piece(body, piece); });
 }
 
 void sftp_packets(const uint8_t* data, size_t size) {

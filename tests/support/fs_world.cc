@@ -7,9 +7,12 @@
 #include <functional>
 #include <stdexcept>
 
-#include "support/backup_fixture.h"
+#include "fs/local_fs.h"
+#include "fs/ssh/exec_fs.h"
+#include "fs/ssh/sftp_fs.h"
 #include "support/memory_fs.h"
 #include "support/recording_fs.h"
+#include "support/sshd_fixture.h"
 #include "support/temp_dir.h"
 
 namespace nb::test {
@@ -23,20 +26,29 @@ void check(Result<> r) {
 // A real directory tree, read through one of the real node filesystems.
 class DiskWorld final : public FsWorld {
  public:
-  explicit DiskWorld(const NodeUnderTest& node) : name_(node.name), root_(dir_ / "tree") {
+  explicit DiskWorld(const NodeUnderTest& node) : node_(node), root_(dir_ / "tree") {
+    // Readable by the unprivileged user the ssh nodes log in as.
     std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
     std::filesystem::create_directories(root_);
-    inner_ = node.make();
-    fs_ = std::make_unique<RecordingFs>(*inner_);
+    reconnect();
   }
-  std::string name() const override { return name_; }
+  std::string name() const override { return node_.name; }
   std::string path(const std::string& rel) const override {
     return rel.empty() ? root_ : root_ + "/" + rel;
   }
   fs::NodeFs& fs() override { return *fs_; }
-  void write(const std::string& rel, const std::string& content) override {
-    write_file(path(rel), content);
+  void reconnect() override {
+    fs_.reset();
+    inner_ = node_.make();
+    fs_ = std::make_unique<RecordingFs>(*inner_);
   }
+  void write(const std::string& rel, const std::string& content, int64_t age_s) override {
+    write_file(path(rel), content, age_s);
+  }
+  void append(const std::string& rel, const std::string& more) override {
+    append_file(path(rel), more);
+  }
+  void touch(const std::string& rel, int64_t age_s) override { set_mtime_age(path(rel), age_s); }
   void mkdir(const std::string& rel) override { std::filesystem::create_directories(path(rel)); }
   void symlink(const std::string& rel, const std::string& target) override {
     std::filesystem::create_symlink(target, path(rel));
@@ -50,7 +62,7 @@ class DiskWorld final : public FsWorld {
   }
   bool forbid(const std::string& rel) override {
     // Root reads a mode-000 file anyway: only the ssh nodes' unprivileged user is stopped.
-    if (name_ == "local" && ::geteuid() == 0) return false;
+    if (node_.name == "local" && ::geteuid() == 0) return false;
     chmod(rel, 0);
     return true;
   }
@@ -59,7 +71,7 @@ class DiskWorld final : public FsWorld {
   }
 
  private:
-  std::string name_;
+  NodeUnderTest node_;
   TempDir dir_;
   std::string root_;
   std::unique_ptr<fs::NodeFs> inner_;
@@ -74,17 +86,29 @@ class MemoryWorld final : public FsWorld {
     return rel.empty() ? "/tree" : "/tree/" + rel;
   }
   fs::NodeFs& fs() override { return fs_; }
-  void write(const std::string& rel, const std::string& content) override {
+  void reconnect() override {}  // nothing to reconnect: the entries are the node
+  void write(const std::string& rel, const std::string& content, int64_t age_s) override {
+    make_parents(rel);
     tick();
-    check(fs_.add_file(path(rel), content, fs_.now_ns()));
+    check(fs_.add_file(path(rel), content, fs_.now_ns() - age_s * 1'000'000'000));
+  }
+  void append(const std::string& rel, const std::string& more) override {
+    const auto meta = fs_.stat(path(rel));
+    if (!meta) throw std::runtime_error(meta.error().message());
+    std::string content = read_content(path(rel));
+    tick();
+    check(fs_.add_file(path(rel), content + more, fs_.now_ns(), meta->mode));
+  }
+  void touch(const std::string& rel, int64_t age_s) override {
+    const auto meta = fs_.stat(path(rel));
+    if (!meta) throw std::runtime_error(meta.error().message());
+    std::string content = read_content(path(rel));
+    tick();
+    check(fs_.add_file(path(rel), content, fs_.now_ns() - age_s * 1'000'000'000, meta->mode));
   }
   void mkdir(const std::string& rel) override {  // with its parents, as mkdir -p
+    make_parents(rel);
     tick();
-    for (size_t slash = rel.find('/'); slash != std::string::npos;
-         slash = rel.find('/', slash + 1)) {
-      if (!fs_.stat(path(rel.substr(0, slash))))
-        check(fs_.add_directory(path(rel.substr(0, slash))));
-    }
     check(fs_.add_directory(path(rel)));
   }
   void symlink(const std::string& rel, const std::string& target) override {
@@ -117,6 +141,13 @@ class MemoryWorld final : public FsWorld {
 
  private:
   void tick() { fs_.set_now_ns(fs_.now_ns() + 1'000'000'000); }
+  void make_parents(const std::string& rel) {
+    for (size_t slash = rel.find('/'); slash != std::string::npos;
+         slash = rel.find('/', slash + 1)) {
+      if (!fs_.stat(path(rel.substr(0, slash))))
+        check(fs_.add_directory(path(rel.substr(0, slash))));
+    }
+  }
   std::string read_content(const std::string& p) {
     struct Collect final : fs::ReadSink {
       std::string content;
@@ -138,16 +169,61 @@ class MemoryWorld final : public FsWorld {
 
 }  // namespace
 
+const NodeUnderTest& local_node() {
+  static const NodeUnderTest local{"local", [] { return fs::make_local_fs(); }};
+  return local;
+}
+
+std::vector<NodeUnderTest> nodes_under_test() {
+  return {local_node(),
+          {"sftp",
+           [] {
+             auto fs = fs::ssh::open_sftp_fs(SshServer::instance().target());
+             if (!fs) throw std::runtime_error(fs.error().message());
+             return std::move(*fs);
+           }},
+          {"exec", [] {
+             auto fs = fs::ssh::open_exec_fs(SshServer::instance().target());
+             if (!fs) throw std::runtime_error(fs.error().message());
+             return std::move(*fs);
+           }}};
+}
+
+std::vector<NodeUnderTest> real_condition_nodes() {
+  const auto open = [](bool exec, fs::ssh::SshTarget target) {
+    auto fs = exec ? fs::ssh::open_exec_fs(target) : fs::ssh::open_sftp_fs(target);
+    if (!fs) throw std::runtime_error(fs.error().message());
+    return std::move(*fs);
+  };
+  return {
+      {"exec heavy shell", [=] { return open(true, SshServer::heavy_shell().target()); }},
+      {"exec 50 ms rtt", [=] { return open(true, SshServer::instance().target_via_delay(50)); }},
+      {"sftp 50 ms rtt", [=] { return open(false, SshServer::instance().target_via_delay(50)); }}};
+}
+
 std::vector<std::string> fs_world_names() {
   return {"local", "sftp", "exec", "memory"};
+}
+
+std::vector<std::string> real_condition_world_names() {
+  auto names = fs_world_names();
+  for (const auto& node : real_condition_nodes()) names.push_back(node.name);
+  return names;
 }
 
 std::unique_ptr<FsWorld> make_fs_world(const std::string& name) {
   if (name == "memory") return std::make_unique<MemoryWorld>();
   for (const auto& node : nodes_under_test()) {
-    if (node.name == name) return std::make_unique<DiskWorld>(node);
+    if (node.name == name) return make_fs_world(node);
+  }
+  for (const auto& node : real_condition_nodes()) {
+    if (node.name == name) return make_fs_world(node);
   }
   throw std::runtime_error("no node filesystem " + name);
+}
+
+std::unique_ptr<FsWorld> make_fs_world(const NodeUnderTest& node) {
+  return std::make_unique<DiskWorld>(node);
 }
 
 }  // namespace nb::test

@@ -1,10 +1,10 @@
 #include "support/sshd_fixture.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <shadow.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -88,15 +88,32 @@ std::vector<pid_t> descendants(pid_t root) {
 // The dedicated test user (not root: root's shell start-up files on these machines do slow
 // work that a killed session can leave locked). scripts/test.sh creates it before the tests
 // run in parallel; this covers running the test binary by hand.
-void ensure_test_user() {
-  const std::string user = SshServer::kUser;
+void ensure_test_user(const std::string& user, const std::string& shell) {
   if (::getpwnam(user.c_str()) == nullptr) {
-    (void)std::system(("useradd --system --create-home --shell /bin/sh " + user).c_str());
+    (void)std::system(("useradd --system --create-home --shell " + shell + " " + user).c_str());
   }
   // "*" rather than useradd's "!": sshd without PAM refuses accounts whose password is locked.
   const spwd* shadow = ::getspnam(user.c_str());
   if (shadow == nullptr || shadow->sp_pwdp[0] == '!') run("usermod -p '*' " + user);
   if (::getpwnam(user.c_str()) == nullptr) throw std::runtime_error("no user " + user);
+}
+
+// What a real user's start-up files do that matters here: print, on both streams, before the
+// command runs. bash sources ~/.bashrc for an ssh command (Debian builds it so).
+void write_heavy_startup_files(const std::string& user) {
+  const passwd* pw = ::getpwnam(user.c_str());
+  if (pw == nullptr) throw std::runtime_error("no user " + user);
+  const std::string rc =
+      "# nodebackup test user: a start-up file that prints, as pyenv or a banner does\n"
+      "echo \"welcome to $(hostname) (heavy shell start-up)\"\n"
+      "echo 'pyenv: shims initialised' >&2\n";
+  for (const char* name : {"/.bashrc", "/.profile"}) {
+    // Test processes run in parallel: only the first writes (scripts/test.sh writes them too).
+    std::ifstream current(std::string(pw->pw_dir) + name);
+    if (std::string((std::istreambuf_iterator<char>(current)), {}) == rc) continue;
+    write_file(std::string(pw->pw_dir) + name, rc, 0);
+    run("chown " + user + " " + std::string(pw->pw_dir) + name);
+  }
 }
 
 }  // namespace
@@ -113,6 +130,11 @@ SshServer& SshServer::without_tools() {
 
 SshServer& SshServer::rekeying() {
   static SshServer server("RekeyLimit 256K\n");
+  return server;
+}
+
+SshServer& SshServer::heavy_shell() {
+  static SshServer server("", kHeavyUser);
   return server;
 }
 
@@ -138,8 +160,13 @@ void SshServer::set_hostile_mode(const std::string& mode) {
   ::chmod((tools_dir_ + "/mode").c_str(), 0644);
 }
 
-SshServer::SshServer(const std::string& extra_config) {
-  ensure_test_user();
+SshServer::SshServer(const std::string& extra_config, std::string user) : user_(std::move(user)) {
+  if (user_ == kHeavyUser) {
+    ensure_test_user(user_, "/bin/bash");
+    write_heavy_startup_files(user_);
+  } else {
+    ensure_test_user(user_, "/bin/sh");
+  }
   char pattern[] = "/tmp/nbsshd.XXXXXX";
   if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = pattern;
@@ -150,6 +177,11 @@ SshServer::SshServer(const std::string& extra_config) {
 }
 
 SshServer::~SshServer() {
+  for (const auto& [rtt, proxy] : proxies_) {
+    ::kill(proxy.second, SIGKILL);
+    int status;
+    ::waitpid(proxy.second, &status, 0);
+  }
   stop();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
@@ -178,7 +210,7 @@ void SshServer::create_keys_and_config(const std::string& extra_config) {
           dir_ +
           "/authorized_keys\n"
           "AllowUsers " +
-          std::string(kUser) +
+          user_ +
           "\n"
           "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
           "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
@@ -200,11 +232,45 @@ fs::ssh::SshTarget SshServer::target() const {
   return {.node_id = "02_node",
           .host = "127.0.0.1",
           .port = port_,
-          .user = kUser,
+          .user = user_,
           .identity_file = dir_ + "/user_key",
           .known_hosts = dir_ + "/known_hosts",
           .accept_new = false,
           .timeout = std::chrono::seconds(10)};
+}
+
+fs::ssh::SshTarget SshServer::target_via_delay(int rtt_ms) {
+  auto& proxy = proxies_[rtt_ms];
+  if (proxy.second <= 0) {
+    proxy.first = free_port();
+    const std::string script = NB_SOURCE_DIR "/tests/support/net/delay_proxy.py";
+    const std::string listen = std::to_string(proxy.first), to = std::to_string(port_),
+                      rtt = std::to_string(rtt_ms);
+    const pid_t parent = ::getpid();
+    proxy.second = ::fork();
+    if (proxy.second < 0) throw std::runtime_error("cannot fork for the delay proxy");
+    if (proxy.second == 0) {  // as for sshd: gone with this process, off ctest's pipe
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      const int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      ::execl("/usr/bin/python3", "python3", script.c_str(), listen.c_str(), to.c_str(),
+              rtt.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 1000 && !accepts(proxy.first); ++i) {  // polled, up to 10 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!accepts(proxy.first)) throw std::runtime_error("the delay proxy does not accept");
+    write_file(dir_ + "/known_hosts_" + listen,
+               "[127.0.0.1]:" + listen + " " + host_public_key() + "\n", 0);
+  }
+  auto t = target();
+  t.port = proxy.first;
+  t.known_hosts = dir_ + "/known_hosts_" + std::to_string(proxy.first);
+  return t;
 }
 
 void SshServer::start() {
@@ -239,7 +305,8 @@ void SshServer::start() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (!accepts(port_)) throw std::runtime_error("sshd does not accept connections: " + read_whole(log));
+  if (!accepts(port_))
+    throw std::runtime_error("sshd does not accept connections: " + read_whole(log));
 }
 
 void SshServer::stop() {

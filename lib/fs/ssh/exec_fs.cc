@@ -9,6 +9,7 @@
 
 #include "fs/ssh/find_records.h"
 #include "fs/ssh/remote_command.h"
+#include "fs/ssh/remote_session.h"
 #include "fs/ssh/sftp_fs.h"
 #include "fs/ssh/tar_reader.h"
 #include "util/clock.h"
@@ -24,14 +25,6 @@ constexpr uint64_t kBatchBytes = 64 << 20;
 // What one run of small files may hold in memory before its members count as changed while
 // read (a file that grew after the walk, or a node that sends more than it was asked for).
 constexpr uint64_t kBatchMemoryLimit = 2 * kBatchBytes;
-
-const std::string kTar =
-    "tar --null --verbatim-files-from --no-recursion --absolute-names --format=posix "
-    "-c -f - -T -";
-// Re-stat of a NUL-separated list on stdin, in the walk's record format.
-const std::string kRestat =
-    std::string("xargs -0 -r sh -c 'exec find \"$@\" -maxdepth 0 -printf \"") + kFindFormat +
-    "\"' nodebackup";
 
 std::string nul_list(const std::vector<std::string>& paths) {
   std::string out;
@@ -71,10 +64,16 @@ struct SmallBatch {
   int64_t read_time_ns = 0;
 };
 
+// A connection and the remote loop running on it (remote_session.h). A session left with
+// unread replies or broken by an error is dropped, and the next use opens a new one.
+struct Link {
+  std::unique_ptr<SshConnection> connection;
+  std::unique_ptr<RemoteSession> session;
+};
+
 class ExecFs final : public NodeFs {
  public:
-  ExecFs(SshTarget target, std::unique_ptr<SshConnection> exec)
-      : target_(std::move(target)), exec_(std::move(exec)) {}
+  ExecFs(SshTarget target, Link main) : target_(std::move(target)), main_(std::move(main)) {}
 
   Capabilities capabilities() const override {
     return Capabilities{.ctime = true, .inode = true, .mtime_resolution_ns = 10'000'000};
@@ -89,15 +88,50 @@ class ExecFs final : public NodeFs {
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
 
  private:
-  Result<SmallBatch> fetch_small(SshConnection& c, const std::vector<std::string>& paths);
+  Result<RemoteSession*> session(Link& link);
+  Result<SmallBatch> fetch_small(RemoteSession& s, const std::vector<std::string>& paths);
   Result<> deliver_small(const SmallBatch& batch, ReadSink& sink);
-  Result<> read_streamed(const std::string& path, ReadSink& sink);
+  Result<> read_streamed(RemoteSession& s, const std::string& path, ReadSink& sink);
 
   SshTarget target_;
-  std::unique_ptr<SshConnection> exec_;
-  std::unique_ptr<SshConnection> prefetch_;          // fetches the next batch while one is consumed
+  Link main_;  // the walk, stats and large files
+  Link bulk_;  // runs of small files, fetched while the previous run is handed to the sink
   std::unordered_map<std::string, uint64_t> sizes_;  // from the last walk, to plan reads
 };
+
+Result<RemoteSession*> ExecFs::session(Link& link) {
+  if (link.session && (!link.session->usable() || link.session->unanswered() > 0)) {
+    link.session.reset();
+    link.connection.reset();  // its stream is out of step, or the connection failed
+  }
+  if (!link.session) {
+    if (!link.connection) {
+      auto c = SshConnection::open(target_);
+      if (!c) return std::unexpected(c.error());
+      link.connection = std::move(*c);
+    }
+    // The tools were checked when the node was opened.
+    auto started = RemoteSession::start(*link.connection, /*check_tools=*/false);
+    if (!started) {
+      link.connection.reset();
+      return std::unexpected(started.error());
+    }
+    link.session = std::move(started->session);
+  }
+  return link.session.get();
+}
+
+// The stat reply of `paths`: what find could stat, in the walk's record format.
+Result<std::unordered_map<std::string, FileMeta>> read_stats(RemoteSession& s) {
+  std::unordered_map<std::string, FileMeta> out;
+  FindRecordParser parser([&](const std::string& path, const FileMeta& meta) -> Result<> {
+    out[path] = meta;
+    return {};
+  });
+  auto reply = s.reply(find_body([&](std::string_view chunk) { return parser.feed(chunk); }));
+  if (!reply) return std::unexpected(reply.error());
+  return out;
+}
 
 Result<> ExecFs::walk(const std::string& root, WalkVisitor& visitor) {
   std::string skipped;  // an excluded directory: its descendants follow it (pre-order)
@@ -110,45 +144,40 @@ Result<> ExecFs::walk(const std::string& root, WalkVisitor& visitor) {
     if (!visitor.entry(path, meta) && meta.type == FileType::directory) skipped = path + "/";
     return {};
   });
-  auto run =
-      run_remote(*exec_, "find " + shell_quote(root) + " -printf " + shell_quote(kFindFormat), {},
-                 [&](std::string_view chunk) { return parser.feed(chunk); });
+  auto s = session(main_);
+  if (!s) return std::unexpected(s.error());
+  (*s)->request("walk", root);
+  auto run = (*s)->reply(find_body([&](std::string_view chunk) { return parser.feed(chunk); }));
   if (!run) return std::unexpected(run.error());
   if (!saw_root) {
     const bool missing = run->err.find("No such file") != std::string::npos;
     return fail("walk", root, missing ? ENOENT : EACCES, run->err.substr(0, 200));
   }
-  // find goes on past what it cannot read and says so on stderr, one line each.
+  // find goes on past what it cannot read and says so on stderr, one line each (the session
+  // hands stderr over without its final newline).
   size_t start = 0;
-  for (size_t nl; (nl = run->err.find('\n', start)) != std::string::npos; start = nl + 1) {
-    visitor.error(Error("walk", root, 0, run->err.substr(start, nl - start)));
+  while (start < run->err.size()) {
+    size_t nl = run->err.find('\n', start);
+    if (nl == std::string::npos) nl = run->err.size();
+    if (nl > start) visitor.error(Error("walk", root, 0, run->err.substr(start, nl - start)));
+    start = nl + 1;
   }
   return {};
 }
 
-Result<std::unordered_map<std::string, FileMeta>> restat(SshConnection& c,
-                                                         const std::vector<std::string>& paths) {
-  std::unordered_map<std::string, FileMeta> out;
-  FindRecordParser parser([&](const std::string& path, const FileMeta& meta) -> Result<> {
-    out[path] = meta;
-    return {};
-  });
-  auto run = run_remote(c, kRestat, nul_list(paths),
-                        [&](std::string_view chunk) { return parser.feed(chunk); });
-  if (!run) return std::unexpected(run.error());
-  return out;
-}
-
 Result<FileMeta> ExecFs::stat(const std::string& path) {
-  auto found = restat(*exec_, {path});
+  auto s = session(main_);
+  if (!s) return std::unexpected(s.error());
+  (*s)->request("stat", path);
+  auto found = read_stats(**s);
   if (!found) return std::unexpected(found.error());
   const auto it = found->find(path);
   if (it == found->end()) return fail("stat", path, ENOENT);
   return it->second;
 }
 
-// Many small files: one tar stream into memory, then one re-stat of what it held.
-Result<SmallBatch> ExecFs::fetch_small(SshConnection& c, const std::vector<std::string>& paths) {
+// Many small files: the replies to one tar request (into memory) and the re-stat after it.
+Result<SmallBatch> ExecFs::fetch_small(RemoteSession& s, const std::vector<std::string>& paths) {
   SmallBatch batch;
   batch.paths = paths;
   const std::unordered_set<std::string_view> asked(batch.paths.begin(), batch.paths.end());
@@ -183,16 +212,10 @@ Result<SmallBatch> ExecFs::fetch_small(SshConnection& c, const std::vector<std::
                    return {};
                  },
                  .end = [] { return Result<>{}; }});
-  auto run =
-      run_remote(c, kTar, nul_list(paths), [&](std::string_view chunk) { return tar.feed(chunk); });
+  auto run = s.reply(tar_body(tar));
   if (!run) return std::unexpected(run.error());
-  if (!tar.finished()) return fail("read tar stream", target_.node_id, EIO, run->err, true);
   batch.err = std::move(run->err);
-  std::vector<std::string> regular;
-  for (const auto& [path, m] : batch.members) {
-    if (m.opened.type == FileType::regular) regular.push_back(path);
-  }
-  auto after = restat(c, regular);
+  auto after = read_stats(s);
   if (!after) return std::unexpected(after.error());
   batch.after = std::move(*after);
   batch.read_time_ns = now_ns();
@@ -225,7 +248,7 @@ Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
 }
 
 // A large file: its own tar stream, straight to the sink, then its re-stat.
-Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
+Result<> ExecFs::read_streamed(RemoteSession& s, const std::string& path, ReadSink& sink) {
   bool begun = false;
   Result<> sink_error;
   TarReader tar({.begin = [&](const std::string& member, const FileMeta& meta) -> Result<> {
@@ -242,21 +265,22 @@ Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
                    return sink_error;
                  },
                  .end = [] { return Result<>{}; }});
-  auto run = run_remote(*exec_, kTar, nul_list({path}),
-                        [&](std::string_view chunk) { return tar.feed(chunk); });
+  auto run = s.reply(tar_body(tar));
   if (!sink_error) return sink_error;
-  if (!run) return std::unexpected(run.error());
-  if (begun && !tar.finished()) {
+  if (!run) {
     // The sink has begun this file: it must be ended, and a stream cut short is not a copy.
-    sink.end(path, fail("read tar stream", path, EIO, "stream ended early", true));
-    return {};
+    if (begun) sink.end(path, fail("read tar stream", path, EIO, "stream ended early", true));
+    return std::unexpected(run.error());
+  }
+  auto after = read_stats(s);
+  if (!after) {
+    if (begun) sink.end(path, std::unexpected(after.error()));
+    return std::unexpected(after.error());
   }
   if (!begun) {
     sink.end(path, std::unexpected(missing_member(path, run->err)));
     return {};
   }
-  auto after = restat(*exec_, {path});
-  if (!after) return std::unexpected(after.error());
   const auto a = after->find(path);
   if (a == after->end()) {
     sink.end(path, fail("stat", path, ENOENT, "vanished while being read"));
@@ -266,9 +290,11 @@ Result<> ExecFs::read_streamed(const std::string& path, ReadSink& sink) {
   return {};
 }
 
-// The plan: runs of small files (one tar stream each) and single large files, in order. A
-// second connection fetches the next run of small files while this thread hands the current
-// one to the sink, so the network and the repository's disk work at the same time.
+// The plan: runs of small files (one tar request each) and single large files, in order. Every
+// request of the plan is sent at once, so the node works through them without waiting for a
+// turn-around per batch. Small runs go to a second session, read on another thread while this
+// one hands the previous run to the sink: the network and the repository's disk work at the
+// same time, and a large file streaming on the first session does not stop the prefetch.
 Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sink) {
   std::vector<std::vector<std::string>> plan;
   uint64_t run_bytes = kBatchBytes;
@@ -287,65 +313,65 @@ Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sin
     plan.back().push_back(path);
     run_bytes += bytes;
   }
-  if (!prefetch_) {
-    auto c = SshConnection::open(target_);
-    if (!c) return std::unexpected(c.error());
-    prefetch_ = std::move(*c);
-  }
   const auto is_large = [&](const std::vector<std::string>& run) {
     const auto size = sizes_.find(run.front());
     return run.size() == 1 && size != sizes_.end() && size->second > kWholeFileLimit;
   };
+  auto main = session(main_);
+  if (!main) return std::unexpected(main.error());
+  RemoteSession* bulk = nullptr;
+  for (const auto& run : plan) {
+    RemoteSession* s = *main;
+    if (!is_large(run)) {
+      if (bulk == nullptr) {
+        auto b = session(bulk_);
+        if (!b) return std::unexpected(b.error());
+        bulk = *b;
+      }
+      s = bulk;
+    }
+    const std::string list = nul_list(run);
+    s->request("tar", list);
+    s->request("stat", list);  // after tar has read them: a change during the read shows
+  }
   std::future<Result<SmallBatch>> next;
   const auto start_fetch = [&](size_t i) {
     while (i < plan.size() && is_large(plan[i])) ++i;
     if (i < plan.size()) {
       next = std::async(std::launch::async,
-                        [this, &plan, i] { return fetch_small(*prefetch_, plan[i]); });
+                        [this, &plan, bulk, i] { return fetch_small(*bulk, plan[i]); });
     }
     return i;
   };
   size_t fetching = start_fetch(0);
   for (size_t i = 0; i < plan.size(); ++i) {
     if (is_large(plan[i])) {
-      if (auto r = read_streamed(plan[i].front(), sink); !r) return r;
+      if (auto r = read_streamed(**main, plan[i].front(), sink); !r) return r;
       continue;
     }
     auto batch = next.get();  // plan[i] is the run being fetched
-    if (!batch) {
-      prefetch_.reset();  // a failed connection is not reused
-      return std::unexpected(batch.error());
-    }
+    if (!batch) return std::unexpected(batch.error());
     fetching = start_fetch(fetching + 1);
     if (auto r = deliver_small(*batch, sink); !r) return r;
   }
   return {};
 }
 
-// GNU find and tar are what the exec transport relies on (-printf, --null, pax output).
-Result<bool> has_gnu_tools(SshConnection& c) {
-  std::string out;
-  auto run = run_remote(c, "find --version; tar --version", {}, [&](std::string_view chunk) {
-    out.append(chunk);
-    return Result<>{};
-  });
-  if (!run) return std::unexpected(run.error());
-  return out.find("GNU findutils") != std::string::npos && out.find("GNU tar") != std::string::npos;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<NodeFs>> open_exec_fs(const SshTarget& target) {
-  auto exec = SshConnection::open(target);
-  if (!exec) return std::unexpected(exec.error());
-  auto gnu = has_gnu_tools(**exec);
-  if (!gnu) return std::unexpected(gnu.error());
-  if (!*gnu) {
-    spdlog::warn("{}: no GNU find and tar on the node: falling back to the sftp transport",
+  auto c = SshConnection::open(target);
+  if (!c) return std::unexpected(c.error());
+  auto started = RemoteSession::start(**c);
+  if (!started) return std::unexpected(started.error());
+  // GNU find, tar and head are what the exec transport relies on (-printf, --null, pax
+  // output, head -c reading exactly what it is told).
+  if (!started->gnu) {
+    spdlog::warn("{}: no GNU find, tar and head on the node: falling back to the sftp transport",
                  target.node_id);
     return open_sftp_fs(target);
   }
-  return std::make_unique<ExecFs>(target, std::move(*exec));
+  return std::make_unique<ExecFs>(target, Link{std::move(*c), std::move(started->session)});
 }
 
 }  // namespace nb::fs::ssh

@@ -11,27 +11,50 @@ namespace {
 
 constexpr size_t kMaxStderr = 256 << 10;
 
-// Switches a session to non-blocking for the life of this object.
-class NonBlocking {
- public:
-  explicit NonBlocking(LIBSSH2_SESSION* s) : s_(s) { libssh2_session_set_blocking(s_, 0); }
-  ~NonBlocking() { libssh2_session_set_blocking(s_, 1); }
+}  // namespace
 
- private:
-  LIBSSH2_SESSION* s_;
-};
+NonBlocking::NonBlocking(SshConnection& c) : session_(c.session()) {
+  libssh2_session_set_blocking(session_, 0);
+}
 
-// Waits until the socket is ready in the direction libssh2 is blocked on; false on timeout.
-bool wait_socket(LIBSSH2_SESSION* session, int fd, int timeout_ms) {
-  const int dir = libssh2_session_block_directions(session);
-  pollfd p{fd, 0, 0};
+NonBlocking::~NonBlocking() {
+  libssh2_session_set_blocking(session_, 1);
+}
+
+bool wait_socket(SshConnection& c) {
+  const int dir = libssh2_session_block_directions(c.session());
+  pollfd p{c.socket(), 0, 0};
   if (dir & LIBSSH2_SESSION_BLOCK_INBOUND) p.events |= POLLIN;
   if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
   if (p.events == 0) p.events = POLLIN;
-  return ::poll(&p, 1, timeout_ms) > 0;
+  return ::poll(&p, 1, static_cast<int>(c.timeout().count() * 1000)) > 0;
 }
 
-}  // namespace
+Result<ChannelHandle> start_remote(SshConnection& c, const std::string& command) {
+  LIBSSH2_SESSION* session = c.session();
+  LIBSSH2_CHANNEL* channel = nullptr;
+  constexpr unsigned kWindow = 64 << 20;
+  while ((channel = libssh2_channel_open_ex(session, "session", sizeof "session" - 1, kWindow,
+                                            LIBSSH2_CHANNEL_PACKET_DEFAULT, nullptr, 0)) ==
+         nullptr) {
+    if (libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN || !wait_socket(c)) {
+      return std::unexpected(c.last_error("open channel", {}));
+    }
+  }
+  ChannelHandle owned(session, channel);
+  c.step("exec");
+  int rc;
+  while ((rc = libssh2_channel_exec(channel, command.c_str())) == LIBSSH2_ERROR_EAGAIN) {
+    if (!wait_socket(c)) {
+      return fail("run remote command", c.where(), ETIMEDOUT,
+                  "`" + command.substr(0, 40) + "`: no answer to exec for " +
+                      std::to_string(c.timeout().count()) + " s",
+                  true);
+    }
+  }
+  if (rc != 0) return std::unexpected(c.last_error("run remote command", {}));
+  return owned;
+}
 
 std::string shell_quote(const std::string& text) {
   std::string out = "'";
@@ -48,25 +71,14 @@ std::string shell_quote(const std::string& text) {
 Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
                                  std::string_view input,
                                  const std::function<Result<>(std::string_view)>& on_stdout) {
-  LIBSSH2_SESSION* session = c.session();
-  NonBlocking non_blocking(session);
-  const int timeout_ms = static_cast<int>(c.timeout().count() * 1000);
-  LIBSSH2_CHANNEL* channel = nullptr;
-  // A window far larger than libssh2's 2 MiB default: with the default, the sender stalls on
-  // every window adjustment and a tar stream over loopback crawls.
-  constexpr unsigned kWindow = 64 << 20;
-  while ((channel = libssh2_channel_open_ex(session, "session", sizeof "session" - 1, kWindow,
-                                            LIBSSH2_CHANNEL_PACKET_DEFAULT, nullptr, 0)) ==
-         nullptr) {
-    if (libssh2_session_last_errno(session) != LIBSSH2_ERROR_EAGAIN ||
-        !wait_socket(session, c.socket(), timeout_ms)) {
-      return std::unexpected(c.last_error("open channel", {}));
-    }
-  }
-  const ChannelHandle owned(session, channel);  // freed however run_remote() ends
+  NonBlocking non_blocking(c);
+  auto started = start_remote(c, command);
+  if (!started) return std::unexpected(started.error());
+  const ChannelHandle owned = std::move(*started);  // freed however run_remote() ends
+  LIBSSH2_CHANNEL* channel = owned.get();
   const auto close = [&] {
     while (libssh2_channel_close(channel) == LIBSSH2_ERROR_EAGAIN) {
-      if (!wait_socket(session, c.socket(), timeout_ms)) break;
+      if (!wait_socket(c)) break;
     }
   };
   const auto timed_out = [&](const char* what) {
@@ -75,12 +87,6 @@ Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
                     std::to_string(c.timeout().count()) + " s",
                 true);
   };
-  c.step("exec");
-  int rc;
-  while ((rc = libssh2_channel_exec(channel, command.c_str())) == LIBSSH2_ERROR_EAGAIN) {
-    if (!wait_socket(session, c.socket(), timeout_ms)) return timed_out("exec");
-  }
-  if (rc != 0) return std::unexpected(c.last_error("run remote command", {}));
   CommandResult result;
   bool eof_sent = false;
   std::string buffer(256 * 1024, '\0');
@@ -121,7 +127,7 @@ Result<CommandResult> run_remote(SshConnection& c, const std::string& command,
       result.exit_status = libssh2_channel_get_exit_status(channel);
       return result;
     }
-    if (!progress && !wait_socket(session, c.socket(), timeout_ms)) return timed_out("output");
+    if (!progress && !wait_socket(c)) return timed_out("output");
   }
   return std::unexpected(consumer ? c.last_error("run remote command", {}) : consumer.error());
 }

@@ -16,6 +16,26 @@ struct CommandResult {
   std::string err;  // stderr, in full
 };
 
+// While alive, the connection's libssh2 session is non-blocking; restored to blocking after.
+class NonBlocking {
+ public:
+  explicit NonBlocking(SshConnection& c);
+  ~NonBlocking();
+  NonBlocking(const NonBlocking&) = delete;
+  NonBlocking& operator=(const NonBlocking&) = delete;
+
+ private:
+  LIBSSH2_SESSION* session_;
+};
+
+// Waits (non-blocking session) until the socket is ready in the direction libssh2 is blocked
+// on; false after the connection's I/O timeout.
+bool wait_socket(SshConnection& c);
+
+// Opens a channel and starts `command` on it (non-blocking session). The channel's window is
+// wide: with libssh2's 2 MiB default the sender stalls on every window adjustment.
+Result<ChannelHandle> start_remote(SshConnection& c, const std::string& command);
+
 // An error from `on_stdout` stops the command and is returned.
 Result<CommandResult> run_remote(SshConnection& connection, const std::string& command,
                                  std::string_view input,

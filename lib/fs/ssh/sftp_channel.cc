@@ -17,7 +17,7 @@ constexpr int kPinRead = 2;
 // A receive window far larger than what the reader ever has in flight (sftp_reader.cc keeps
 // at most a few MiB of READ replies outstanding): the server can then always send every reply
 // it owes, even while a half-sent request pins this side to writing.
-constexpr unsigned kWindow = 16 << 20;
+constexpr unsigned kWindow = 32 << 20;
 constexpr size_t kReceiveBuffer = 256 << 10;
 constexpr uint32_t kVersion = 3;
 

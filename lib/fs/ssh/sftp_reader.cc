@@ -21,9 +21,9 @@ constexpr uint32_t kChunk = 64 << 10;
 constexpr uint64_t kWholeFileLimit = 1 << 20;
 // What a file held whole may reach while it is read before it counts as changed while read.
 constexpr uint64_t kGrowthLimit = 16 * kWholeFileLimit;
-constexpr size_t kFilesPerChannel = 64;
+constexpr size_t kFilesPerChannel = 128;
 // READs in flight: a few per buffered file, more for the one being streamed. Both bounded so
-// that the READ replies a channel is owed (64 × 2 × 64 KiB + 32 × 64 KiB = 10 MiB) always fit
+// that the READ replies a channel is owed (128 × 2 × 64 KiB + 32 × 64 KiB = 18 MiB) always fit
 // in its receive window (sftp_channel.cc).
 constexpr size_t kReadsPerSmallFile = 2;
 constexpr size_t kReadsPerStreamedFile = 32;

@@ -184,6 +184,7 @@ Result<> TarReader::feed(std::string_view chunk) {
     block_.clear();
     if (auto r = header(block.data()); !r) return r;
   }
+  unused_ = chunk.size();
   return {};
 }
 

@@ -25,6 +25,8 @@ class TarReader {
   Result<> feed(std::string_view chunk);
   // True once the end-of-archive blocks were seen.
   bool finished() const { return state_ == State::done; }
+  // How many bytes of the last chunk fed came after the end-of-archive blocks (not read).
+  size_t unused() const { return unused_; }
 
  private:
   enum class State { header, pax, longname, data, padding, done };
@@ -41,6 +43,7 @@ class TarReader {
   FileMeta pax_meta_;
   bool pax_has_size_ = false, pax_has_mtime_ = false, pax_has_ctime_ = false;
   int zero_blocks_ = 0;
+  size_t unused_ = 0;
 };
 
 }  // namespace nb::fs::ssh

@@ -1,6 +1,7 @@
 // The commit order (DESIGN §3): objects durable → snapshot record durable → write-back. A
 // failure anywhere before the end leaves the store without the new entry, so the next run
-// backs the file up again: the store never claims content the repository does not hold.
+// backs the file up again: the store never claims content the repository does not hold. The
+// order does not depend on the kind of node, so these run on the in-memory one.
 #include <catch2/catch.hpp>
 
 #include "support/backup_fixture.h"
@@ -12,13 +13,13 @@ TEST_CASE("a fault while storing leaves the store without the new entry", "[comm
   const auto point = GENERATE(repo::FaultPoint::store_object, repo::FaultPoint::commit_objects,
                               repo::FaultPoint::write_snapshot);
   INFO("fault at point " << static_cast<int>(point));
-  BackupFixture fx(local_node());
+  BackupFixture fx;
   fx.make_files(3);
   REQUIRE(fx.run().ok);
   const auto before = fx.entry(fx.file("f1"));
   const auto snapshots_before = fx.repo->snapshots("01_node")->size();
 
-  write_file(fx.file("f1"), "changed content", 1800);
+  fx.write("f1", "changed content", 1800);
   fx.repo->set_fault_hook([point](repo::FaultPoint p) -> Result<> {
     if (p == point) return fail("inject", "repo", ENOSPC);
     return {};
@@ -40,7 +41,7 @@ TEST_CASE("a fault while storing leaves the store without the new entry", "[comm
 
 TEST_CASE("a failed first run writes nothing back and the next run backs everything up",
           "[commit]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx;
   fx.make_files(4);
   fx.repo->set_fault_hook([](repo::FaultPoint p) -> Result<> {
     if (p == repo::FaultPoint::write_snapshot) return fail("inject", "repo", EIO);
@@ -58,7 +59,7 @@ TEST_CASE("a failed first run writes nothing back and the next run backs everyth
 
 TEST_CASE("a long run checkpoints: partial snapshots, write-back, and a stop resumes later",
           "[commit]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx;
   fx.make_files(6);
   fx.options.read_batch_files = 2;
   fx.options.checkpoint_bytes = 1;  // commit after every batch
@@ -89,7 +90,7 @@ TEST_CASE("a long run checkpoints: partial snapshots, write-back, and a stop res
 }
 
 TEST_CASE("checkpoints of a run that completes are superseded by its final snapshot", "[commit]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx;
   fx.make_files(6);
   fx.options.read_batch_files = 2;
   fx.options.checkpoint_bytes = 1;

@@ -1,8 +1,7 @@
 // The rows of DESIGN §3's table that are about trouble: files that change while read, special
-// files, unreadable and vanishing files, racy timestamps, metadata-only changes.
+// files, unreadable and vanishing files, racy timestamps, metadata-only changes. Each runs over
+// every kind of node (local, sftp, exec and the in-memory fake).
 #include <catch2/catch.hpp>
-
-#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -12,19 +11,56 @@
 using namespace nb;
 using namespace nb::test;
 
+namespace {
+
+std::string pick_world() {
+  return GENERATE(from_range(fs_world_names()));
+}
+
+// Larger than what SFTP has in flight (its read-ahead is flow-controlled by the client), so a
+// change made when the first chunk arrives lands while the node is still reading.
+const std::string kLargerThanInFlight(8 << 20, 'x');
+
+// Where the test's "while reading" hook runs (on the first chunk the client receives) is
+// inside the node's read on local, memory and SFTP. The exec transport's tar streams ahead
+// into the SSH window, and its re-stat is already queued: by the time the client sees the
+// first chunk, the node may have read and re-stat the file, and then the change comes
+// after the read. There the test holds the promise that is left: what is written back
+// describes the content stored, and the next run catches up.
+bool hook_inside_read(const BackupFixture& fx) { return fx.world->name() != "exec"; }
+
+std::string hash_hex(const std::string& content) {
+  return Hash::of(content.data(), content.size()).hex();
+}
+
+}  // namespace
+
 TEST_CASE("a file that keeps changing while read is stored but not written back", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(3);
-  write_file(fx.file("busy.log"), std::string(1000, 'x'));
+  fx.write("busy.log", kLargerThanInFlight);
+  std::string content = kLargerThanInFlight;
   fx.fs->while_reading = [&](const std::string& path) {
-    if (path == fx.file("busy.log")) append_file(path, "more\n");
+    if (path != fx.file("busy.log")) return;
+    fx.append("busy.log", "more\n");
+    content += "more\n";
   };
   const auto result = fx.run();
   REQUIRE(result.ok);
-  CHECK(fx.fs->reads.count(fx.file("busy.log")) == 3);  // first read and two retries
-  CHECK_FALSE(fx.entry(fx.file("busy.log")));
-  CHECK(result.not_written_back == std::vector<std::string>{fx.file("busy.log")});
   CHECK(fx.entry(fx.file("f0")));
+  if (hook_inside_read(fx)) {
+    CHECK(fx.fs->reads.count(fx.file("busy.log")) == 3);  // first read and two retries
+    CHECK_FALSE(fx.entry(fx.file("busy.log")));
+    CHECK(result.not_written_back == std::vector<std::string>{fx.file("busy.log")});
+  } else if (const auto e = fx.entry(fx.file("busy.log"))) {
+    // Written back: as it was when the node read it, k appends in.
+    const uint64_t k = (e->size - kLargerThanInFlight.size()) / 5;
+    std::string read = kLargerThanInFlight;
+    for (uint64_t i = 0; i < k; ++i) read += "more\n";
+    CHECK(e->size == read.size());
+    CHECK(e->hash.hex() == hash_hex(read));
+  }
 
   // Its content is in the snapshot all the same.
   auto latest = fx.repo->find_snapshot("01_node", "latest");
@@ -33,31 +69,45 @@ TEST_CASE("a file that keeps changing while read is stored but not written back"
   const auto next = fx.run();
   REQUIRE(next.ok);
   CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("busy.log")});
-  CHECK(fx.entry(fx.file("busy.log")));
+  const auto caught_up = fx.entry(fx.file("busy.log"));
+  REQUIRE(caught_up);
+  CHECK(caught_up->hash.hex() == hash_hex(content));
 }
 
 TEST_CASE("a file that changes once while read is read again and written back", "[edge]") {
-  BackupFixture fx(local_node());
-  write_file(fx.file("settling"), "v1");
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
+  fx.write("settling", kLargerThanInFlight);
   bool changed_once = false;
-  fx.fs->while_reading = [&](const std::string& path) {
+  fx.fs->while_reading = [&](const std::string&) {
     if (changed_once) return;
     changed_once = true;
-    write_file(path, "v2, final", 600);
+    fx.write("settling", "v2, final", 600);
   };
   const auto result = fx.run();
   REQUIRE(result.ok);
-  CHECK(fx.fs->reads.count(fx.file("settling")) == 2);
+  CHECK(result.not_written_back.empty());
   const auto entry = fx.entry(fx.file("settling"));
   REQUIRE(entry);
-  CHECK(entry->hash == Hash::of("v2, final", 9));
-  CHECK(result.not_written_back.empty());
+  if (hook_inside_read(fx) || fx.fs->reads.count(fx.file("settling")) == 2) {
+    CHECK(fx.fs->reads.count(fx.file("settling")) == 2);
+    CHECK(entry->hash == Hash::of("v2, final", 9));
+  } else {
+    // Read before the change: the entry is the first content's, and says so by its size.
+    CHECK(entry->size == kLargerThanInFlight.size());
+    CHECK(entry->hash.hex() == hash_hex(kLargerThanInFlight));
+    fx.fs->while_reading = {};
+    REQUIRE(fx.run().ok);
+    CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("settling")});
+    CHECK(fx.entry(fx.file("settling"))->hash == Hash::of("v2, final", 9));
+  }
 }
 
 TEST_CASE("a fifo in the tree is skipped and never opened", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
-  REQUIRE(::mkfifo(fx.file("pipe").c_str(), 0600) == 0);
+  fx.mkfifo("pipe");
   const auto result = fx.run();  // would block forever if the fifo were opened
   REQUIRE(result.ok);
   CHECK(result.counts.skipped == 1);
@@ -66,7 +116,8 @@ TEST_CASE("a fifo in the tree is skipped and never opened", "[edge]") {
 }
 
 TEST_CASE("an unreadable file is a warning, counted, and the job goes on", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(3);
   fx.fs->fail_with_errno[fx.file("f1")] = EACCES;
   const auto result = fx.run();
@@ -85,9 +136,10 @@ TEST_CASE("an unreadable file is a warning, counted, and the job goes on", "[edg
 
 TEST_CASE("a file that vanishes between walk and read is a warning, and the job goes on",
           "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(3);
-  fx.fs->before_batch = [&] { std::filesystem::remove(fx.file("f2")); };
+  fx.fs->before_batch = [&] { fx.remove("f2"); };
   const auto result = fx.run();
   REQUIRE(result.ok);
   CHECK(result.counts.errors == 1);
@@ -101,8 +153,9 @@ TEST_CASE("a file that vanishes between walk and read is a warning, and the job 
 }
 
 TEST_CASE("a racy entry is written back but read again next run", "[edge]") {
-  BackupFixture fx(local_node());
-  write_file(fx.file("fresh"), "just written", 0);
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
+  fx.write("fresh", "just written", 0);
   REQUIRE(fx.run().ok);
   const auto entry = fx.entry(fx.file("fresh"));
   REQUIRE(entry);
@@ -114,21 +167,31 @@ TEST_CASE("a racy entry is written back but read again next run", "[edge]") {
   CHECK(again.counts.touched == 1);
 }
 
-TEST_CASE("a metadata-only change (ctime, via chmod) makes the file be read", "[edge]") {
-  BackupFixture fx(local_node());
+TEST_CASE("a metadata-only change (ctime, via chmod) makes the file be read where ctime is given",
+          "[edge]") {
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
   REQUIRE(fx.run().ok);
-  REQUIRE(::chmod(fx.file("f0").c_str(), 0640) == 0);
+  fx.chmod("f0", 0444);  // still readable by the ssh nodes' unprivileged user
   const auto result = fx.run();
   REQUIRE(result.ok);
-  CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f0")});
-  CHECK(result.counts.touched == 1);
+  if (fx.fs->capabilities().ctime) {
+    CHECK(fx.fs->reads == std::multiset<std::string>{fx.file("f0")});
+    CHECK(result.counts.touched == 1);
+  } else {
+    // SFTP v3 gives no ctime (declared in its capabilities): a chmod alone is invisible to
+    // the quick check, the documented price of that transport (DESIGN §3).
+    CHECK(fx.fs->reads.empty());
+    CHECK(result.counts.unchanged == 2);
+  }
   CHECK(result.counts.bytes_stored == 0);
 }
 
 TEST_CASE("a file whose chunks are missing from the repository is read and stored again",
           "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
   REQUIRE(fx.run().ok);
   const auto entry = fx.entry(fx.file("f0"));
@@ -148,10 +211,11 @@ TEST_CASE("a file whose chunks are missing from the repository is read and store
 }
 
 TEST_CASE("excluded names are neither read nor recorded", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
-  write_file(fx.file("notes.swp"), "swap");
-  write_file(fx.file("cache/big"), "cached");
+  fx.write("notes.swp", "swap");
+  fx.write("cache/big", "cached");
   fx.options.exclude = {"*.swp", fx.file("cache")};
   const auto result = fx.run();
   REQUIRE(result.ok);
@@ -161,9 +225,10 @@ TEST_CASE("excluded names are neither read nor recorded", "[edge]") {
 }
 
 TEST_CASE("a missing root is an error counted in the run, other roots are backed up", "[edge]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
   fx.make_files(2);
-  backup::BackupJob job("01_node", {fx.src, fx.dir / "does-not-exist"});
+  backup::BackupJob job("01_node", {fx.src, fx.src + "-does-not-exist"});
   const auto result = job.run(*fx.fs, fx.store, *fx.repo);
   REQUIRE(result.ok);
   CHECK(result.counts.errors == 1);

@@ -110,6 +110,22 @@ TEST_CASE("hostile node: a tar member that was not asked for fails the run", "[s
   }
 }
 
+TEST_CASE("hostile node: output after its tar archive cannot pass for the session's trailer",
+          "[ssh][hostile]") {
+  // The exec session frames replies with a random per-session token; a tool on the node does
+  // not know it, so what it appends is refused, not read as the end of the reply.
+  SshServer::hostile().set_hostile_mode("tar-trailer");
+  BackupFixture fx(hostile_exec_node());
+  fx.make_files(3);
+  const auto result = fx.run();
+  CHECK_FALSE(result.ok);
+  REQUIRE(result.error);
+  CHECK(result.error->code() == EPROTO);
+  CHECK_THAT(result.error->message(), Catch::Contains("02_node"));
+  CHECK(fx.store.entries("01_node")->empty());
+  CHECK_FALSE(fx.repo->find_snapshot("01_node", "latest"));
+}
+
 TEST_CASE("hostile node: a 1 TiB member followed by endless zeros fails the run, bounded",
           "[ssh][hostile]") {
   SshServer::hostile().set_hostile_mode("tar-huge");

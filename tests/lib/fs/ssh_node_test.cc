@@ -168,8 +168,7 @@ TEST_CASE(
   CHECK(fx.store.stats().entries == 0);  // nothing committed, nothing written back
   CHECK_FALSE(fx.repo->find_snapshot("01_node", "latest"));
 
-  fx.inner = node.make();  // reconnect, as the next scheduled run would
-  fx.fs = std::make_unique<RecordingFs>(*fx.inner);
+  fx.reconnect();  // as the next scheduled run would
   const auto recovered = fx.run();
   REQUIRE(recovered.ok);
   CHECK(recovered.counts.added == 40);
@@ -206,9 +205,9 @@ TEST_CASE("file names with spaces, quotes, newlines, leading dashes and non-UTF-
 TEST_CASE("the exec transport gives the full quick check: a chmod alone is noticed", "[ssh]") {
   const auto node = nodes_under_test().at(2);
   BackupFixture fx(node);
-  CHECK(fx.inner->describe().starts_with("exec "));
-  CHECK(fx.inner->capabilities().ctime);
-  CHECK(fx.inner->capabilities().inode);
+  CHECK(fx.world->fs().describe().starts_with("exec "));
+  CHECK(fx.world->fs().capabilities().ctime);
+  CHECK(fx.world->fs().capabilities().inode);
   fx.make_files(3);
   REQUIRE(fx.run().ok);
   REQUIRE(::chmod(fx.file("f2").c_str(), 0444) == 0);  // still readable by the ssh user

@@ -13,11 +13,11 @@ using namespace nb::test;
 
 TEST_CASE("50 no-change runs of 10,000 files grow < 50 x 4 KiB, then prune last 5 undoes it",
           "[prune][growth]") {
-  BackupFixture fx(local_node());
+  BackupFixture fx;  // the in-memory node: this is about the repository, not the transport
   for (int d = 0; d < 100; ++d) {
     for (int f = 0; f < 100; ++f) {
-      write_file(fx.file("d" + std::to_string(d) + "/f" + std::to_string(f)),
-                 "file " + std::to_string(d) + "/" + std::to_string(f) + "\n");
+      fx.write("d" + std::to_string(d) + "/f" + std::to_string(f),
+               "file " + std::to_string(d) + "/" + std::to_string(f) + "\n");
     }
   }
   const auto first = fx.run();

@@ -62,6 +62,13 @@ if tool == "tar":
         chunk = b"\0" * 65536
         while True:
             out.write(chunk)
+    if mode == "tar-trailer":  # a good archive, then a line dressed as the session's trailer
+        import subprocess
+        names = b"".join(p.encode(errors="surrogateescape") + b"\0" for p in requested())
+        archive = subprocess.run(["/usr/bin/tar"] + sys.argv[1:], input=names,
+                                 stdout=subprocess.PIPE).stdout
+        out.write(archive + b"\nnb-forged 0 0\n")
+        sys.exit(0)
     if mode == "tar-duplicate":  # every member twice
         paths = requested()
         with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as t:
