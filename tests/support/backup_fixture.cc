@@ -16,17 +16,12 @@ std::unique_ptr<repo::Repository> create_repository(const std::string& dir) {
 }  // namespace
 
 BackupFixture::BackupFixture(const std::string& world_name)
-    : world(make_fs_world(world_name)),
-      src(world->path("")),
-      state_dir(dir / "state"),
-      repo_dir(dir / "repo") {
-  std::filesystem::create_directories(state_dir);
-  repo = create_repository(repo_dir);
-  fs = std::make_unique<RecordingFs>(world->fs());
-}
+    : BackupFixture(make_fs_world(world_name)) {}
 
-BackupFixture::BackupFixture(const NodeUnderTest& node)
-    : world(make_fs_world(node)),
+BackupFixture::BackupFixture(const NodeUnderTest& node) : BackupFixture(make_fs_world(node)) {}
+
+BackupFixture::BackupFixture(std::unique_ptr<FsWorld> source)
+    : world(std::move(source)),
       src(world->path("")),
       state_dir(dir / "state"),
       repo_dir(dir / "repo") {

@@ -56,6 +56,9 @@ class BackupFixture {
   std::unique_ptr<repo::Repository> repo;
   std::unique_ptr<RecordingFs> fs;
   backup::JobOptions options;
+
+ private:
+  explicit BackupFixture(std::unique_ptr<FsWorld> source);
 };
 
 }  // namespace nb::test

@@ -8,7 +8,6 @@
 #include <unordered_set>
 
 #include "fs/ssh/find_records.h"
-#include "fs/ssh/remote_command.h"
 #include "fs/ssh/remote_session.h"
 #include "fs/ssh/sftp_fs.h"
 #include "fs/ssh/tar_reader.h"

@@ -1,20 +1,12 @@
-// Runs one command over an SSH exec channel, streaming its stdout to a callback while its
-// stdin is fed and its stderr collected — all three at once (non-blocking), so a command that
-// writes much to stderr, or reads its input slowly, cannot deadlock the channel.
+// Starting a command over an SSH exec channel, in non-blocking mode, for the exec session
+// (remote_session.h), which feeds its stdin and reads its stdout and stderr at once.
 #pragma once
 
-#include <functional>
 #include <string>
-#include <string_view>
 
 #include "fs/ssh/ssh_connection.h"
 
 namespace nb::fs::ssh {
-
-struct CommandResult {
-  int exit_status = -1;
-  std::string err;  // stderr, in full
-};
 
 // While alive, the connection's libssh2 session is non-blocking; restored to blocking after.
 class NonBlocking {
@@ -35,11 +27,6 @@ bool wait_socket(SshConnection& c);
 // Opens a channel and starts `command` on it (non-blocking session). The channel's window is
 // wide: with libssh2's 2 MiB default the sender stalls on every window adjustment.
 Result<ChannelHandle> start_remote(SshConnection& c, const std::string& command);
-
-// An error from `on_stdout` stops the command and is returned.
-Result<CommandResult> run_remote(SshConnection& connection, const std::string& command,
-                                 std::string_view input,
-                                 const std::function<Result<>(std::string_view)>& on_stdout);
 
 // `text` as one shell word, for the remote shell: '…' with embedded quotes escaped.
 std::string shell_quote(const std::string& text);

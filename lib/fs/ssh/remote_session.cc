@@ -146,11 +146,14 @@ Result<> RemoteSession::pump() {
       if (last_err_.size() > 4096) last_err_.erase(0, last_err_.size() - 4096);
       progress = true;
     }
-    const size_t had = in_.size();
-    in_.resize(had + kReadChunk);
-    const ssize_t n = libssh2_channel_read(ch, in_.data() + had, kReadChunk);
-    in_.resize(had + (n > 0 ? static_cast<size_t>(n) : 0));
-    if (n > 0) return {};
+    // Into a buffer kept for the session: growing in_ by a read's size would zero 256 KiB on
+    // every read of a stream.
+    read_buffer_.resize(kReadChunk);
+    const ssize_t n = libssh2_channel_read(ch, read_buffer_.data(), read_buffer_.size());
+    if (n > 0) {
+      in_.append(read_buffer_.data(), static_cast<size_t>(n));
+      return {};
+    }
     if (n < 0 && n != LIBSSH2_ERROR_EAGAIN) {
       usable_ = false;
       return std::unexpected(c_.last_error("exec session", {}));

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fs/ssh/ssh_connection.h"
 #include "fs/ssh/tar_reader.h"
@@ -64,8 +65,9 @@ class RemoteSession {
   SshConnection& c_;
   ChannelHandle channel_;
   std::string token_;
-  std::string out_;       // requests not yet written
-  std::string in_;        // bytes read and not yet consumed
+  std::string out_;  // requests not yet written
+  std::string in_;   // bytes read and not yet consumed
+  std::vector<char> read_buffer_;
   std::string last_err_;  // the tail of the loop's own stderr, for errors
   size_t unanswered_ = 0;
   bool usable_ = true;

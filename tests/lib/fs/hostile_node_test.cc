@@ -6,7 +6,7 @@
 #include <cerrno>
 
 #include "fs/ssh/exec_fs.h"
-#include "fs/ssh/remote_command.h"
+#include "fs/ssh/remote_session.h"
 #include "fs/ssh/sftp_fs.h"
 #include "repo/browse.h"
 #include "support/backup_fixture.h"
@@ -147,7 +147,7 @@ TEST_CASE("a node that freezes at the start of a remote command times out", "[ss
   (*c)->set_step_hook([&](std::string_view step) {
     if (step == "exec" && !paused) server.pause_sessions(), paused = true;
   });
-  auto run = fs::ssh::run_remote(**c, "true", {}, [](std::string_view) { return Result<>{}; });
+  auto run = fs::ssh::RemoteSession::start(**c);
   server.resume_sessions();
   REQUIRE(paused);
   REQUIRE_FALSE(run);
