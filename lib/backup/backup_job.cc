@@ -257,7 +257,7 @@ class JobRun {
       if (meta.type == FileType::regular) found.insert(path);
     }
     for (const auto& [path, entry] : *prior_) {
-      if (!found.contains(path)) write_back_.removals.push_back(path);
+      if (!found.contains(path)) write_back_.removals.emplace_back(path);
     }
     return write_back_.removals.size();
   }

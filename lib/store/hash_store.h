@@ -14,28 +14,10 @@
 #include <utility>
 #include <vector>
 
+#include "store/node_entries.h"
 #include "util/error.h"
-#include "util/hash.h"
 
 namespace nb::store {
-
-struct Entry {
-  Hash hash;
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  std::optional<int64_t> ctime_ns;  // present where the node's filesystem gives them
-  std::optional<uint64_t> inode;
-  // Written back but never trusted by the quick check: the file's mtime was within one
-  // timestamp tick of when it was read, so a later write could hide in the same tick.
-  bool racy = false;
-  // False for values that are not a hash we computed ("MISSING", legacy stores): such an
-  // entry counts as absent and its file is read next run.
-  bool trusted = true;
-
-  bool operator==(const Entry&) const = default;
-};
-
-using NodeEntries = std::unordered_map<std::string, Entry>;
 
 // The outcome of a committed job, applied in one step.
 struct WriteBack {
@@ -101,8 +83,13 @@ class HashStore {
   using NodeMap = std::unordered_map<std::string, std::shared_ptr<const NodeEntries>>;
   static std::string to_json(const NodeMap& nodes);
   Result<> from_json(std::string_view text, const std::string& source, LoadReport& report);
+  // The same from a file, streamed (store_reader.h).
+  Result<> from_file(const std::string& path, LoadReport& report);
 
  private:
+  // Takes what a reader loaded as the whole contents.
+  void adopt(std::unordered_map<std::string, NodeEntries> loaded, const std::string& source,
+             LoadReport& report);
   LoadReport read_snapshot(const std::string& state_dir);
   void wait_loaded() const;
   StoreStats stats_unlocked() const;  // does not wait for a load in progress

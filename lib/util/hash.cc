@@ -1,5 +1,6 @@
 #include "util/hash.h"
 
+#include <array>
 #include <new>
 
 #include "util/json_text.h"
@@ -21,12 +22,23 @@ Hash Hash::of(const void* data, size_t size) {
 std::optional<Hash> Hash::from_hex(std::string_view hex) {
   // Called for every object name when the repository's index is read: no allocation.
   if (hex.size() != 32) return std::nullopt;
+  // A table, not hex_digit(): the hash store's loader parses a million of these.
+  static constexpr auto kValue = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
+    for (int c = 0; c < 6; ++c) t['a' + c] = static_cast<int8_t>(10 + c);
+    return t;
+  }();
   Hash out;
+  int bad = 0;
   for (size_t i = 0; i < 16; ++i) {
-    const int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+    const int hi = kValue[static_cast<uint8_t>(hex[2 * i])];
+    const int lo = kValue[static_cast<uint8_t>(hex[2 * i + 1])];
+    bad |= hi | lo;  // negative if any digit was not one
     out.bytes_[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
+  if (bad < 0) return std::nullopt;
   return out;
 }
 

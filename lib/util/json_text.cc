@@ -1,6 +1,7 @@
 #include "util/json_text.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace nb {
 namespace {
@@ -35,7 +36,13 @@ const char kDigits[] = "0123456789abcdef";
 }  // namespace
 
 bool valid_utf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
+  size_t i = 0;
+  // Names are mostly ASCII: skip eight such bytes at a time.
+  for (uint64_t word; i + 8 <= text.size(); i += 8) {
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & 0x8080808080808080ULL) break;
+  }
+  while (i < text.size()) {
     const size_t len = utf8_sequence(text, i);
     if (len == 0) return false;
     i += len;
@@ -69,12 +76,6 @@ std::string hex_encode(std::string_view bytes) {
     out += kDigits[c & 15];
   }
   return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
 }
 
 std::optional<std::string> hex_decode(std::string_view hex) {
