@@ -116,6 +116,7 @@ run_tool() {
     [[ $t != nodebackup ]] || nb_before=$(nb_snapshots "$log.ctl")
     tool_cmd "$t" "$scen" "$it"
     printf '$' >>"$log.cmd"; printf ' %q' "${CMD[@]}" >>"$log.cmd"; echo >>"$log.cmd"
+    before_run "$t" "$log"
     sync
     t0=$(date +%s%N)
     local wrap=()
@@ -127,6 +128,7 @@ run_tool() {
         ${wrap[@]+"${wrap[@]}"} "${CMD[@]}" </dev/null >/dev/null 2>"$log" || rc=$?
     fi
     t1=$(date +%s%N)
+    after_run "$t" "$log"
     if ((HAVE_TIME)); then
         rss=$(tail -n1 "$LOGS/.rss" 2>/dev/null || true)
         [[ $rss =~ ^[0-9]+$ ]] || rss=null
@@ -162,14 +164,28 @@ warm_tree() {
 # run_scenarios SCEN...: each of initial, nochange, change, touch RUNS times; in each
 # iteration the tree is mutated (untimed), then every active tool runs once, in an order
 # rotated per iteration. Re-run scenarios continue from the previous scenario's destinations.
+# Optional hooks: rerun_only TOOL (true: the tool is only reset in the initial scenario, and
+# timed in the others), before_run TOOL LOG and after_run TOOL LOG (untimed, around the timed
+# command; after_run may write the peak RSS in KiB to $LOGS/.rss for a process it owns).
+declare -F rerun_only >/dev/null || rerun_only() { return 1; }
+declare -F before_run >/dev/null || before_run() { :; }
+declare -F after_run >/dev/null || after_run() { :; }
+
 run_scenarios() {
     local scen it t pos pct m stamp=0
-    local tools_s=() order=()
+    local tools_s=() seeded=() order=()
     for scen in "$@"; do
         tools_s=()
+        seeded=()
         for t in "${ACTIVE[@]}"; do
             [[ $scen != initial ]] && initial_only "$t" && continue
+            if [[ $scen == initial ]] && rerun_only "$t"; then seeded+=("$t"); continue; fi
             tools_s+=("$t")
+        done
+        for t in ${seeded[@]+"${seeded[@]}"}; do
+            say "[initial] seeding $t (untimed)"
+            reset_tool "$t" "$LOGS/initial-$t.reset.log" ||
+                say "  reset of $t failed (see $LOGS/initial-$t.reset.log)"
         done
         ((${#tools_s[@]})) || continue
         for ((it = 1; it <= RUNS; it++)); do

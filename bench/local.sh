@@ -6,6 +6,9 @@
 #   nochange  re-run, nothing changed
 #   change    re-run after CHANGE_PCT % of the files got new content (+ new past mtime)
 #   touch     re-run after TOUCH_PCT % of the files only got a new past mtime
+# Tool "nodebackupd" is the daemon: seeded by one untimed --run-once, then each re-run is
+# `nodebackupctl run 01_node --wait` against a daemon started before it (untimed, so its hash
+# store is already in memory, as in production) and stopped after; its peak RSS is the daemon's.
 # Each timed command is wall-clock timed here (date +%s%N); resets, mutations,
 # size measurements and the `sync` before each timed command are not timed.
 # The page cache is never dropped: every tool runs warm.
@@ -26,7 +29,7 @@ CHANGE_PCT=1
 TOUCH_PCT=5
 WORK=/var/tmp/nodebackup-bench
 OUT=""
-TOOLS="nodebackup,rsync,restic,borg,stat-floor,copy-floor"
+TOOLS="nodebackup,nodebackupd,rsync,restic,borg,stat-floor,copy-floor"
 CLEAN=0
 TIMEOUT=3600
 
@@ -45,7 +48,8 @@ usage: bash bench/local.sh [options]
   --seed S          tree and mutation seed             (default $SEED)
   --change-pct P    % of files whose content changes   (default $CHANGE_PCT)
   --touch-pct P     % of files only touched            (default $TOUCH_PCT)
-  --tools LIST      comma list from: nodebackup,rsync,restic,borg,stat-floor,copy-floor
+  --tools LIST      comma list from: nodebackup,nodebackupd,rsync,restic,borg,
+                    stat-floor,copy-floor
                                                        (default: all)
   --timeout SECS    kill a timed command after SECS    (default $TIMEOUT; exit code 124)
   --clean           delete the tree and destinations at the end (results are kept)
@@ -88,9 +92,12 @@ TREE="$WORK/tree"
 NB="$WORK/nb"
 NB_CFG="$NB/config.json"
 NB_NODE=01_node
+NBD="$WORK/nbd"   # the daemon's own repository and state
+NBD_CFG="$NBD/config.json"
+NBD_PID=""
 
 # Only the script's own sub-directories are ever deleted.
-wipe_data() { rm -rf -- "$TREE" "$NB" "$WORK/rsync" "$WORK/restic" "$WORK/borg" "$WORK/cp"; }
+wipe_data() { rm -rf -- "$TREE" "$NB" "$NBD" "$WORK/rsync" "$WORK/restic" "$WORK/borg" "$WORK/cp"; }
 
 export RESTIC_REPOSITORY="$WORK/restic/repo"
 export RESTIC_PASSWORD="nodebackup-bench"
@@ -103,7 +110,7 @@ export BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 # --------------------------------------------------------------- tool check --
 declare -A AVAIL=() REASON=() VERSION=()
 IFS=, read -r -a WANTED <<<"$TOOLS"
-ALL_TOOLS=(nodebackup rsync restic borg stat-floor copy-floor)
+ALL_TOOLS=(nodebackup nodebackupd rsync restic borg stat-floor copy-floor)
 for t in "${WANTED[@]}"; do
     case " ${ALL_TOOLS[*]} " in *" $t "*) ;; *) die "unknown tool '$t' in --tools" ;; esac
 done
@@ -115,6 +122,11 @@ for t in "${ALL_TOOLS[@]}"; do
     if ! wanted "$t"; then REASON[$t]="not selected (--tools)"; continue; fi
     check_shared_tool "$t" && continue
     case $t in
+        nodebackupd)
+            if [[ ! -x $NODEBACKUPD || ! -x $NODEBACKUPCTL ]]; then
+                REASON[$t]="nodebackupd or nodebackupctl not built"; continue
+            fi
+            VERSION[$t]=$("$NODEBACKUPD" --version 2>&1 | head -n1 || true) ;;
         rsync|restic|borg)
             if ! command -v "$t" >/dev/null 2>&1; then
                 REASON[$t]="$t not installed"; say "SKIP $t: not installed"; continue
@@ -153,24 +165,61 @@ emit "{\"kind\":\"tree\",\"tree\":$TREE_JSON}"
 say "tree: $TREE_JSON"
 
 # ---------------------------------------------------------- per-tool hooks --
+# write_nb_config [CFG DIR]: one local node; a day's interval, so a daemon started on it
+# only runs when asked.
 write_nb_config() {
-    mkdir -p -- "$NB"
-    python3 - "$NB_CFG" "$NB" "$TREE" <<'EOF'
+    local cfg=${1:-$NB_CFG} dir=${2:-$NB}
+    mkdir -p -- "$dir"
+    python3 - "$cfg" "$dir" "$TREE" <<'EOF'
 import json, sys
 cfg, nb, tree = sys.argv[1:4]
 with open(cfg, "w") as f:
     json.dump({"repository": nb + "/repo", "state_dir": nb + "/state",
                "control_socket": nb + "/s.sock",
+               "defaults": {"interval": "24h", "jitter": "0s"},
                "nodes": [{"id": "01_node", "type": "local", "paths": [tree]}]}, f, indent=2)
     f.write("\n")
 EOF
 }
+
+stop_daemon() {
+    [[ -n $NBD_PID ]] || return 0
+    kill -TERM "$NBD_PID" 2>/dev/null || true
+    wait "$NBD_PID" 2>/dev/null || true
+    NBD_PID=""
+}
+trap stop_daemon EXIT
+
+# Starts the daemon (untimed) and waits until its control socket answers, i.e. until its
+# hash store is loaded.
+before_run() {
+    [[ $1 == nodebackupd ]] || return 0
+    "$NODEBACKUPD" -c "$NBD_CFG" >>"$2.daemon" 2>&1 &
+    NBD_PID=$!
+    local tries=0
+    until "$NODEBACKUPCTL" -c "$NBD_CFG" status >/dev/null 2>&1; do
+        kill -0 "$NBD_PID" 2>/dev/null || die "nodebackupd exited at start (see $2.daemon)"
+        ((++tries < 600)) || die "nodebackupd did not answer within 60 s (see $2.daemon)"
+        sleep 0.1
+    done
+}
+
+# The daemon's peak RSS is what the run cost; then it is stopped.
+after_run() {
+    [[ $1 == nodebackupd && -n $NBD_PID ]] || return 0
+    awk '/^VmHWM:/ {print $2}' "/proc/$NBD_PID/status" >"$LOGS/.rss" 2>/dev/null || true
+    stop_daemon
+}
+
+rerun_only() { [[ $1 == nodebackupd ]]; }
 
 # Empty destination for the initial scenario (untimed). Returns non-zero on failure.
 reset_tool() {
     local t=$1 log=$2
     case $t in
         nodebackup) rm -rf -- "$NB/repo" "$NB/state" "$NB/s.sock"; write_nb_config ;;
+        nodebackupd) rm -rf -- "$NBD"; write_nb_config "$NBD_CFG" "$NBD"
+                     "$NODEBACKUPD" -c "$NBD_CFG" --run-once </dev/null >"$log" 2>&1 ;;
         rsync) rm -rf -- "$WORK/rsync"; mkdir -p -- "$WORK/rsync/dest" ;;
         restic) rm -rf -- "$WORK/restic"; mkdir -p -- "$WORK/restic"
                 restic init </dev/null >"$log" 2>&1 ;;
@@ -184,6 +233,7 @@ reset_tool() {
 dest_of() {
     case $1 in
         nodebackup) echo "$NB/repo" ;;
+        nodebackupd) echo "$NBD/repo" ;;
         rsync) echo "$WORK/rsync/dest" ;;
         restic) echo "$RESTIC_REPOSITORY" ;;
         borg) echo "$BORG_REPO" ;;
@@ -198,6 +248,7 @@ tool_cmd() {
     SOUT=log
     case $t in
         nodebackup) CMD=("$NODEBACKUPD" -c "$NB_CFG" --run-once) ;;
+        nodebackupd) CMD=("$NODEBACKUPCTL" -c "$NBD_CFG" run "$NB_NODE" --wait) ;;
         rsync) CMD=(rsync -a "$TREE/" "$WORK/rsync/dest/") ;;
         restic) CMD=(restic backup ${RESTIC_EXTRA[@]+"${RESTIC_EXTRA[@]}"} "$TREE") ;;
         borg) CMD=(borg create "::$scen-$it-$(date +%s%N)" "$TREE") ;;

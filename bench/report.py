@@ -20,9 +20,11 @@ PROFILES = {
     "local": {
         "title": "nodebackup local benchmark",
         "node": "01_node",
-        "tools": ["nodebackup", "rsync", "restic", "borg", "stat-floor", "copy-floor"],
+        "tools": ["nodebackup", "nodebackupd", "rsync", "restic", "borg", "stat-floor",
+                  "copy-floor"],
         "label": {
             "nodebackup": "nodebackup",
+            "nodebackupd": "nodebackupd (daemon: `nodebackupctl run --wait`)",
             "rsync": "rsync -a",
             "restic": "restic backup",
             "borg": "borg create",
@@ -37,7 +39,7 @@ PROFILES = {
                      "full copy, so for re-runs the stat floor (`find -printf '%s %T@ %C@ %i %p\\n'`) is "
                      "the floor to compare with.",
         # extra ratio column: (tool, scenario) -> "× tool" in that scenario only
-        "ratio_also": None,
+        "ratio_also": ("stat-floor", "nochange"),  # issue 13: the daemon's no-change vs find
     },
     "remote": {
         "title": "nodebackup remote benchmark (SSH on loopback)",
