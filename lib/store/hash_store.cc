@@ -84,7 +84,6 @@ Result<bool> HashStore::save(const std::string& state_dir) {
     generation = generation_;
   }
   if (auto hook = save_hook_) hook();  // a copy: the hook may replace itself
-  const std::string text = to_json(nodes);
   const std::string current = store_path(state_dir);
   const std::string previous = current + kPreviousSuffix;
   // Keep the file we are about to replace as the fallback: link it aside first, so there is
@@ -95,9 +94,14 @@ Result<bool> HashStore::save(const std::string& state_dir) {
   if (::link(current.c_str(), previous.c_str()) != 0 && errno != ENOENT) {
     return errno_error("link", previous, errno);
   }
-  if (auto written = write_file_durably(current, text); !written) {
+  // Streamed: a million entries are ~175 MB of text, never held whole.
+  auto file = DurableFile::create(current);
+  if (!file) return std::unexpected(file.error());
+  if (auto written = write_json(nodes, [&](std::string_view piece) { return file->write(piece); });
+      !written) {
     return std::unexpected(written.error());
   }
+  if (auto committed = file->commit(); !committed) return std::unexpected(committed.error());
   std::lock_guard lock(mutex_);
   saved_generation_ = std::max(saved_generation_, generation);
   last_snapshot_ns_ = now_ns();

@@ -82,6 +82,9 @@ class HashStore {
   std::string to_json() const;
   using NodeMap = std::unordered_map<std::string, std::shared_ptr<const NodeEntries>>;
   static std::string to_json(const NodeMap& nodes);
+  // The same text in pieces of about 1 MiB, each passed to `sink` (what save() writes).
+  static Result<> write_json(const NodeMap& nodes,
+                             const std::function<Result<>(std::string_view)>& sink);
   Result<> from_json(std::string_view text, const std::string& source, LoadReport& report);
   // The same from a file, streamed (store_reader.h).
   Result<> from_file(const std::string& path, LoadReport& report);

@@ -40,6 +40,24 @@ std::string HashStore::to_json() const {
 
 std::string HashStore::to_json(const NodeMap& nodes) {
   std::string out;
+  (void)write_json(nodes, [&](std::string_view piece) -> Result<> {
+    out += piece;
+    return {};
+  });
+  return out;
+}
+
+Result<> HashStore::write_json(const NodeMap& nodes,
+                               const std::function<Result<>(std::string_view)>& sink) {
+  constexpr size_t kPiece = 1 << 20;
+  std::string out;
+  out.reserve(kPiece + 64 * 1024);
+  const auto flush = [&](size_t at_least) -> Result<> {
+    if (out.size() < at_least) return {};
+    auto r = sink(out);
+    out.clear();
+    return r;
+  };
   out += "{\"format\":\"";
   out += kStoreFormat;
   out += "\",\"written\":\"" + rfc3339(now_ns()) + "\",\"nodes\":{";
@@ -54,11 +72,12 @@ std::string HashStore::to_json(const NodeMap& nodes) {
       out += first ? "\n" : ",\n";
       first = false;
       append_entry(out, path, entry);
+      if (auto r = flush(kPiece); !r) return r;
     }
     out += "}";
   }
   out += "}}\n";
-  return out;
+  return flush(0);
 }
 
 Result<> HashStore::from_json(std::string_view text, const std::string& source,

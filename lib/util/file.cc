@@ -82,19 +82,36 @@ Result<std::vector<std::string>> list_directory(const std::string& dir) {
 }
 
 Result<> write_file_durably(const std::string& path, std::string_view data, mode_t mode) {
-  const std::string temp = path + temp_suffix();
+  auto file = DurableFile::create(path, mode);
+  if (!file) return std::unexpected(file.error());
+  if (auto written = file->write(data); !written) return written;
+  return file->commit();
+}
+
+Result<DurableFile> DurableFile::create(const std::string& path, mode_t mode) {
+  std::string temp = path + temp_suffix();
   UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd.valid()) return errno_error("create", temp, errno);
-  auto result = write_all(fd.get(), data, temp);
-  if (result && ::fsync(fd.get()) != 0) result = errno_error("fsync", temp, errno);
-  fd.reset();
-  if (result && ::rename(temp.c_str(), path.c_str()) != 0)
-    result = errno_error("rename", path, errno);
-  if (!result) {
-    ::unlink(temp.c_str());
-    return result;
-  }
-  return fsync_dir(parent_path(path));
+  return DurableFile(path, std::move(temp), std::move(fd));
+}
+
+DurableFile::DurableFile(DurableFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      temp_(std::exchange(other.temp_, {})),
+      fd_(std::move(other.fd_)) {}
+
+DurableFile::~DurableFile() {
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+Result<> DurableFile::write(std::string_view data) { return write_all(fd_.get(), data, temp_); }
+
+Result<> DurableFile::commit() {
+  if (::fsync(fd_.get()) != 0) return errno_error("fsync", temp_, errno);
+  fd_.reset();
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) return errno_error("rename", path_, errno);
+  temp_.clear();
+  return fsync_dir(parent_path(path_));
 }
 
 Result<> make_dirs(const std::string& path, mode_t mode) {

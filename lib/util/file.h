@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/error.h"
@@ -44,6 +45,29 @@ Result<std::string> read_file(const std::string& path);
 
 // Replaces `path` atomically and durably with `data`, created with `mode`.
 Result<> write_file_durably(const std::string& path, std::string_view data, mode_t mode = 0600);
+
+// The same for a file written in pieces, so a large one (the hash store of a million entries
+// is ~175 MB of text) is never held in memory whole. Nothing is visible at `path` until
+// commit(); destroyed uncommitted, it removes its temporary file.
+class DurableFile {
+ public:
+  static Result<DurableFile> create(const std::string& path, mode_t mode = 0600);
+  DurableFile(DurableFile&& other) noexcept;
+  DurableFile& operator=(DurableFile&&) = delete;
+  ~DurableFile();
+
+  Result<> write(std::string_view data);
+  // fsync, rename over `path`, fsync its directory.
+  Result<> commit();
+
+ private:
+  DurableFile(std::string path, std::string temp, UniqueFd fd)
+      : path_(std::move(path)), temp_(std::move(temp)), fd_(std::move(fd)) {}
+
+  std::string path_;
+  std::string temp_;  // empty once committed or moved from
+  UniqueFd fd_;
+};
 
 Result<> fsync_dir(const std::string& dir);
 
