@@ -100,7 +100,7 @@ class JobRun {
       if (entry != nullptr) ++matched_;
       reasons[i] = read_reason(entry, meta, caps_, /*has_object=*/true);
       if (reasons[i] == ReadReason::none) {
-        files_[i] = {Kind::known, entry->hash, meta, {}};
+        files_[i] = {Kind::known, entry->hash, meta, {}, {}};
         any_known = true;
       } else {
         files_[i].kind = Kind::pending;
@@ -189,7 +189,7 @@ class JobRun {
       warn(outcome.error->message());
       return;
     }
-    files_[i] = {Kind::known, outcome.hash, outcome.done.after, outcome.content};
+    files_[i] = {Kind::known, outcome.hash, outcome.done.after, outcome.content, {}};
     files_[i].meta.size = outcome.bytes;
     const auto prior = prior_->find(path);
     const bool trusted = prior != prior_->end() && prior->second.trusted;

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "repo/browse.h"
+#include "repo/chunk_list.h"
 
 namespace nb::backup {
 
@@ -130,18 +131,25 @@ std::vector<size_t> TreeBuilder::align(const std::optional<repo::SnapshotRecord>
   return std::move(unresolved_);
 }
 
+bool TreeBuilder::chunks_present(const repo::TreeEntry& prior) const {
+  const auto has = [this](const repo::BlobId& id) { return repo_.has_blob(id); };
+  if (!std::all_of(prior.chunk_lists.begin(), prior.chunk_lists.end(), has)) return false;
+  // A piece that does not read is as good as missing: the file is read again.
+  auto chunks = repo::file_chunks(repo_, prior);
+  return chunks && std::all_of(chunks->begin(), chunks->end(), has);
+}
+
 void TreeBuilder::align_entry(size_t i, const repo::TreeEntry* prior,
                               std::vector<FileState>& files) {
   switch (scan_.entries[i].meta.type) {
     case FileType::regular: {
       FileState& f = files[i];
       if (f.kind != FileState::Kind::known) return;
-      const bool same =
-          prior != nullptr && prior->type == FileType::regular && prior->xxh3 == f.hash &&
-          (!check_chunks_ || std::all_of(prior->content.begin(), prior->content.end(),
-                                         [this](const auto& id) { return repo_.has_blob(id); }));
+      const bool same = prior != nullptr && prior->type == FileType::regular &&
+                        prior->xxh3 == f.hash && (!check_chunks_ || chunks_present(*prior));
       if (same) {
         f.content = prior->content;
+        f.chunk_lists = prior->chunk_lists;
       } else {
         unresolved_.push_back(i);
       }
@@ -186,7 +194,11 @@ Result<std::optional<repo::TreeEntry>> TreeBuilder::build_entry(size_t i,
   auto e = entry_of(i, files);
   if (!e) return std::nullopt;
   if (e->type == FileType::regular) {
-    e->content = files[i].content;
+    if (!files[i].chunk_lists.empty()) {
+      e->chunk_lists = files[i].chunk_lists;
+    } else if (auto r = repo::set_file_chunks(batch, *e, files[i].content); !r) {
+      return std::unexpected(r.error());
+    }
   } else if (e->type == FileType::directory) {
     if (kept_[i]) {
       e->tree = kept_[i];

@@ -30,6 +30,9 @@ struct FileState {
   Hash hash;                          // known: XXH3 of the content
   fs::FileMeta meta;                  // known: the metadata recorded with that content
   std::vector<repo::BlobId> content;  // known: its chunks (empty below a kept listing)
+  // known, instead of `content`: the stored pieces of its chunk list, kept from the newest
+  // snapshot without reading them (repo/chunk_list.h).
+  std::vector<repo::BlobId> chunk_lists;
 };
 
 class TreeBuilder {
@@ -56,6 +59,7 @@ class TreeBuilder {
  private:
   std::optional<repo::TreeEntry> entry_of(size_t i, const std::vector<FileState>& files) const;
   void fingerprint_all(const std::vector<FileState>& files);
+  bool chunks_present(const repo::TreeEntry& prior) const;
   void align_entry(size_t i, const repo::TreeEntry* prior, std::vector<FileState>& files);
   void align_directory(size_t dir, const repo::TreeEntry* prior, std::vector<FileState>& files);
   Result<std::optional<repo::TreeEntry>> build_entry(size_t i, const std::vector<FileState>& files,

@@ -10,8 +10,8 @@ namespace nb::repo {
 
 using BlobSet = std::unordered_set<BlobId, BlobIdHasher>;
 
-// Chunks and listings referenced by `snapshots`, each listing read once however many
-// snapshots share it. Fails when a listing cannot be read or decoded: what lies below it is
+// Chunks, listings and chunk-list pieces referenced by `snapshots`, each listing and piece read
+// once however many snapshots share it. Fails when one cannot be read or decoded: what lies below it is
 // unknown, so nothing may be deleted on the strength of this walk. A missing chunk is not an
 // error here (verify reports it); it is simply not there to be deleted.
 Result<BlobSet> reachable_blobs(const Repository& repo,

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "repo/browse.h"
+#include "repo/chunk_list.h"
 #include "util/file.h"
 
 namespace nb::repo {
@@ -109,7 +110,11 @@ class Restorer {
   Result<> copy_content(const TreeEntry& e, int out, const std::string& shown) {
     Hasher hasher;
     uint64_t written = 0;
-    for (const auto& id : e.content) {
+    auto chunks = file_chunks(repo_, e);
+    if (!chunks) {
+      return fail("restore", shown, chunks.error().code(), "refused: " + chunks.error().message());
+    }
+    for (const auto& id : *chunks) {
       auto chunk = repo_.read_blob(id);
       if (!chunk) {
         return fail("restore", shown, chunk.error().code(), "refused: " + chunk.error().message());

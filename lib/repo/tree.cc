@@ -77,16 +77,18 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
                  ",\"type\":\"{}\",\"mode\":{},\"uid\":{},\"gid\":{},\"mtime_ns\":{}",
                  type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
   switch (e.type) {
-    case FileType::regular:
-      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\",\"content\":[", e.size,
-                     e.xxh3->hex());
-      for (size_t i = 0; i < e.content.size(); ++i) {
+    case FileType::regular: {
+      const auto& ids = e.chunk_lists.empty() ? e.content : e.chunk_lists;
+      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\",\"{}\":[", e.size,
+                     e.xxh3->hex(), e.chunk_lists.empty() ? "content" : "chunk_lists");
+      for (size_t i = 0; i < ids.size(); ++i) {
         out += i == 0 ? "\"" : ",\"";
-        out += e.content[i].hex();
+        out += ids[i].hex();
         out += '"';
       }
       out += ']';
       break;
+    }
     case FileType::directory:
       out += ",\"tree\":\"" + e.tree->hex() + "\"";
       if (e.fingerprint) out += ",\"fingerprint\":\"" + e.fingerprint->hex() + "\"";
@@ -112,7 +114,16 @@ TreeEntry entry_from_json(const json& j) {
   if (e.type == FileType::regular) {
     e.size = integer_field<uint64_t>(j, "size");
     e.xxh3 = hash_field(j, "xxh3");
-    for (const auto& id : j.at("content")) e.content.push_back(blob_field(id));
+    // One of the two: a listing naming both would make its file's content ambiguous.
+    if (j.contains("chunk_lists") == j.contains("content")) {
+      throw std::invalid_argument("a file entry needs exactly one of content and chunk_lists");
+    }
+    if (j.contains("content")) {
+      for (const auto& id : j.at("content")) e.content.push_back(blob_field(id));
+    } else {
+      for (const auto& id : j.at("chunk_lists")) e.chunk_lists.push_back(blob_field(id));
+      if (e.chunk_lists.empty()) throw std::invalid_argument("empty chunk_lists");
+    }
   } else if (e.type == FileType::directory) {
     e.tree = blob_field(j.at("tree"));
     if (j.contains("fingerprint")) e.fingerprint = hash_field(j, "fingerprint");

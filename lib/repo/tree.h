@@ -26,6 +26,9 @@ struct TreeEntry {
   uint64_t size = 0;            // regular files
   std::optional<Hash> xxh3;     // regular: XXH3-128 of the whole content (change detection)
   std::vector<BlobId> content;  // regular: its chunks, in order (none for an empty file)
+  // regular, instead of `content` for a file of more than ChunkLists::kInlineChunks chunks:
+  // the pieces its chunk list is stored in (repo/chunk_list.h; file_chunks() reads them).
+  std::vector<BlobId> chunk_lists;
   std::optional<BlobId> tree;   // directory: its listing
   // directory: listing_fingerprint() of its listing's entries. Absent in listings written
   // before it existed (migrated ones); a backup then reads the listing instead.

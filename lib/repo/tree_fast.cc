@@ -77,15 +77,19 @@ bool entry(Cursor& c, TreeEntry& e) {
   if (type == "file") {
     e.type = FileType::regular;
     if (!c.literal(",\"size\":") || !c.number(e.size) || !c.literal(",\"xxh3\":") ||
-        !c.id(e.xxh3) || !c.literal(",\"content\":[")) {
+        !c.id(e.xxh3)) {
       return false;
     }
+    const bool pieces = c.literal(",\"chunk_lists\":[");
+    if (!pieces && !c.literal(",\"content\":[")) return false;
+    auto& ids = pieces ? e.chunk_lists : e.content;
     while (!c.literal("]")) {
-      if (!e.content.empty() && !c.literal(",")) return false;
+      if (!ids.empty() && !c.literal(",")) return false;
       std::optional<BlobId> id;
       if (!c.id(id)) return false;
-      e.content.push_back(*id);
+      ids.push_back(*id);
     }
+    if (pieces && ids.empty()) return false;
   } else if (type == "dir") {
     e.type = FileType::directory;
     if (!c.literal(",\"tree\":") || !c.id(e.tree)) return false;

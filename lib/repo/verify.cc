@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "repo/browse.h"
+#include "repo/chunk_list.h"
 #include "util/clock.h"
 
 namespace nb::repo {
@@ -120,16 +121,28 @@ class ReferenceChecker {
  private:
   void entry(const std::string& path, const TreeEntry& e) {
     if (e.type == FileType::regular) {
-      for (const auto& id : e.content) {
-        if (!seen_.insert(id).second) continue;
+      chunks(path, e.content);
+      for (const auto& id : e.chunk_lists) {
+        // A blob seen as data may also be a piece (a node can store those bytes as a file):
+        // pieces and listings are expanded once each, apart from what was merely seen.
+        if (!expanded_.insert(id).second) continue;
         ++report_.references;
-        if (!index_.contains(id)) problem(path, "chunk " + id.hex() + " is missing");
+        if (!index_.contains(id)) {
+          problem(path, "chunk list " + id.hex() + " is missing");
+          continue;
+        }
+        auto piece = read_chunk_list(repo_, id);
+        if (!piece) {
+          problem(path, piece.error().message());
+          continue;
+        }
+        chunks(path, *piece);
       }
       return;
     }
     if (e.type != FileType::directory) return;
     if (!e.tree) return problem(path, "directory without a listing");
-    if (!seen_.insert(*e.tree).second) return;  // checked already, with all below it
+    if (!expanded_.insert(*e.tree).second) return;  // checked already, with all below it
     ++report_.references;
     if (!index_.contains(*e.tree)) return problem(path, "listing " + e.tree->hex() + " is missing");
     auto tree = load_tree(repo_, *e.tree);
@@ -143,6 +156,14 @@ class ReferenceChecker {
     }
   }
 
+  void chunks(const std::string& path, const std::vector<BlobId>& ids) {
+    for (const auto& id : ids) {
+      if (!seen_.insert(id).second) continue;
+      ++report_.references;
+      if (!index_.contains(id)) problem(path, "chunk " + id.hex() + " is missing");
+    }
+  }
+
   void problem(const std::string& path, const std::string& what) {
     report_.problems.push_back(where_ + ": " + path + ": " + what);
   }
@@ -151,7 +172,8 @@ class ReferenceChecker {
   const Index& index_;
   VerifyReport& report_;
   std::string where_;
-  std::unordered_set<BlobId, BlobIdHasher> seen_;
+  std::unordered_set<BlobId, BlobIdHasher> seen_;      // chunks checked
+  std::unordered_set<BlobId, BlobIdHasher> expanded_;  // listings and pieces read
 };
 
 void check_snapshots(const Repository& repo, const Index& index, VerifyReport& report) {

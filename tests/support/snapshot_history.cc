@@ -1,5 +1,7 @@
 #include "support/snapshot_history.h"
 
+#include "repo/chunk_list.h"
+
 #include <catch2/catch.hpp>
 
 #include "repo/browse.h"
@@ -44,7 +46,10 @@ std::set<repo::BlobId> referenced(const repo::Repository& repo,
       auto walked = repo::walk_entry(repo, root.path, root.entry,
                                      [&](const std::string&, const repo::TreeEntry& e) {
                                        if (e.tree) out.insert(*e.tree);
-                                       out.insert(e.content.begin(), e.content.end());
+                                       out.insert(e.chunk_lists.begin(), e.chunk_lists.end());
+                                       auto chunks = repo::file_chunks(repo, e);
+                                       REQUIRE(chunks);
+                                       out.insert(chunks->begin(), chunks->end());
                                      });
       REQUIRE(walked);
     }
@@ -65,7 +70,12 @@ bool holds_content(const repo::Repository& repo, const std::string& node, const 
   auto entry = repo::find_entry(repo, records->back(), path);
   if (!entry || entry->xxh3 != xxh3) return false;
   const auto indexed = indexed_blobs(repo);
-  for (const auto& id : entry->content) {
+  auto chunks = repo::file_chunks(repo, *entry);
+  if (!chunks) return false;
+  for (const auto& id : entry->chunk_lists) {
+    if (!indexed.contains(id)) return false;
+  }
+  for (const auto& id : *chunks) {
     if (!indexed.contains(id)) return false;
   }
   return true;

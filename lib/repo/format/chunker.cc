@@ -17,8 +17,8 @@ constexpr int kAverageBits = std::countr_zero(ChunkSizes::kAverage);
 constexpr uint64_t top_bits(int n) {
   return ~uint64_t{0} << (64 - n);
 }
-constexpr uint64_t kMaskHard = top_bits(kAverageBits + 2);  // before the average
-constexpr uint64_t kMaskEasy = top_bits(kAverageBits - 2);  // after it
+constexpr uint64_t kMaskHard = top_bits(kAverageBits + 3);  // before the switch point
+constexpr uint64_t kMaskEasy = top_bits(kAverageBits - 3);  // after it
 
 }  // namespace
 
@@ -41,7 +41,7 @@ size_t Chunker::find_cut() {
   const size_t limit = std::min(n, ChunkSizes::kMax);
   const auto* p = reinterpret_cast<const uint8_t*>(buffer_.data()) + start_;
   size_t i = scanned_;
-  for (; i < std::min(limit, ChunkSizes::kAverage); ++i) {
+  for (; i < std::min(limit, ChunkSizes::kSwitch); ++i) {
     hash_ = (hash_ << 1) + gear_[p[i]];
     if ((hash_ & kMaskHard) == 0) return i + 1;
   }

@@ -2,8 +2,12 @@
 // content and a chunk ends where its top bits are zero, so an insert, append or overwrite
 // moves only the boundaries near it and the other chunks keep their ids.
 //
-// Sizes: min 32 KiB, average 128 KiB, max 1 MiB, with FastCDC's normalised chunking (a
-// harder mask before the average, an easier one after) so sizes cluster near the average.
+// Sizes: min 32 KiB, average 128 KiB, max 1 MiB, with FastCDC's normalised chunking at level
+// 3 (a mask 8× harder than the average's before the switch point, 8× easier after it) so sizes
+// cluster near the average. What bounds an overwrite is not the mean chunk but the chunk a
+// random offset falls into, whose expected size is E[L²]/E[L]: level 2 switching at 128 KiB
+// gave a mean of 146 KiB and 160 KiB for that; level 3 switching at 112 KiB gives 125 KiB and
+// 129 KiB (256 MiB of random data).
 // Why these and not restic's 512 KiB / 1 MiB / 8 MiB: the goals are "4 KiB overwritten in
 // the middle of a large file stores ≤ one average chunk + 4 KiB" and "a file gaining 1 MiB
 // stores ≤ 1.2 MiB" — an append re-stores the file's old last chunk (cut by the end of the
@@ -29,6 +33,8 @@ struct ChunkSizes {
   static constexpr size_t kMin = 32 * 1024;
   static constexpr size_t kAverage = 128 * 1024;
   static constexpr size_t kMax = 1024 * 1024;
+  // Where the hard mask gives way to the easy one.
+  static constexpr size_t kSwitch = 112 * 1024;
 };
 
 class Chunker {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <unordered_map>
 
+#include "repo/chunk_list.h"
 #include "repo/format/chunker.h"
 #include "repo/migrate/format1.h"
 
@@ -30,7 +31,7 @@ class Converter {
       auto content = file(old.object, e.size);
       if (!content) return std::unexpected(content.error());
       e.xxh3 = old.object;
-      e.content = *content;
+      if (auto r = set_file_chunks(*batch_, e, *content); !r) return std::unexpected(r.error());
     } else if (e.type == FileType::directory) {
       auto tree = listing(old.object);
       if (!tree) return std::unexpected(tree.error());

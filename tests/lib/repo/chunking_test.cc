@@ -135,3 +135,24 @@ TEST_CASE("10,000 small files make a handful of storage files", "[repo][packs]")
   // config, one data pack, one listing pack, one index file, one snapshot record.
   CHECK(files->size() <= 6);
 }
+
+TEST_CASE("the chunk a random offset falls into is about the average chunk", "[repo][chunking]") {
+  // An overwrite re-stores the chunk its offset falls into, and that pick is length-biased:
+  // its expected size is E[L²]/E[L]. Normalised chunking keeps the spread, and so that, near
+  // the average (160 KiB at level 2, 129 KiB at level 3 as cut here).
+  const std::string content = random_bytes(32 << 20, 8);
+  repo::Chunker chunker(std::array<uint8_t, 32>{});
+  double sum = 0;
+  double sum_squares = 0;
+  const repo::Chunker::Emit emit = [&](std::string_view c) -> Result<> {
+    sum += static_cast<double>(c.size());
+    sum_squares += static_cast<double>(c.size()) * static_cast<double>(c.size());
+    return {};
+  };
+  REQUIRE(chunker.feed(content, emit));
+  REQUIRE(chunker.finish(emit));
+  const double picked = sum_squares / sum;
+  std::printf("chunking: the chunk at a random offset averages %.1f KiB\n", picked / 1024);
+  CHECK(picked <= 140 * 1024);
+  CHECK(picked >= 100 * 1024);
+}

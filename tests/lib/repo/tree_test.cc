@@ -23,6 +23,11 @@ Tree sample() {
   TreeEntry empty = file;
   empty.name = std::string("not utf-8 \xff\xfe", 12);
   empty.content.clear();
+  TreeEntry pieces = file;
+  pieces.name = "large";
+  pieces.content.clear();
+  pieces.chunk_lists = {*BlobId::from_hex(std::string(64, 'd')),
+                        *BlobId::from_hex(std::string(64, 'e'))};
   TreeEntry dir;
   dir.name = "dir";
   dir.type = FileType::directory;
@@ -34,7 +39,7 @@ Tree sample() {
   link.name = "link";
   link.type = FileType::symlink;
   link.target = "../target";
-  t.entries = {empty, dir, file, link};
+  t.entries = {empty, dir, file, pieces, link};
   return t;
 }
 
@@ -49,7 +54,7 @@ TEST_CASE("listings round-trip through both decoders", "[repo][tree]") {
   // The escaped name is the general decoder's job; without it the fast path takes it all.
   CHECK_FALSE(decode_canonical_tree(bytes));
   Tree plain = tree;
-  plain.entries[2].name = "file";
+  plain.entries[2].name = "file";  // still before "large"
   auto fast = decode_canonical_tree(encode_tree(plain));
   REQUIRE(fast);
   CHECK(fast->entries == plain.entries);
@@ -58,4 +63,31 @@ TEST_CASE("listings round-trip through both decoders", "[repo][tree]") {
   CHECK_FALSE(decode_canonical_tree(" {\"entries\":[]}"));
   CHECK(decode_tree(" {\"entries\":[]}", "spaced"));  // valid JSON all the same
   CHECK_FALSE(decode_tree("{\"entries\":[{\"name\":\"x\"}]}", "bad"));
+}
+
+TEST_CASE("a file entry names its chunks or its chunk-list pieces, never both or none",
+          "[repo][tree]") {
+  const std::string id = "\"" + std::string(64, 'a') + "\"";
+  const auto file = [&](const std::string& ids) {
+    return "{\"entries\":[{\"name\":\"f\",\"type\":\"file\",\"mode\":420,\"uid\":0,\"gid\":0,"
+           "\"mtime_ns\":1,\"size\":3,\"xxh3\":\"" +
+           std::string(32, '0') + "\"" + ids + "}]}";
+  };
+  auto inline_ids = decode_tree(file(",\"content\":[" + id + "]"), "inline");
+  REQUIRE(inline_ids);
+  CHECK(inline_ids->entries[0].content.size() == 1);
+  auto pieces = decode_tree(file(",\"chunk_lists\":[" + id + "," + id + "]"), "pieces");
+  REQUIRE(pieces);
+  CHECK(pieces->entries[0].chunk_lists.size() == 2);
+  CHECK(pieces->entries[0].content.empty());
+  for (const auto* bad : {"", ",\"chunk_lists\":[]", "both"}) {
+    const std::string ids = std::string(bad) == "both"
+                                ? ",\"content\":[" + id + "],\"chunk_lists\":[" + id + "]"
+                                : bad;
+    INFO(ids);
+    CHECK_FALSE(decode_canonical_tree(file(ids)));
+    auto decoded = decode_tree(file(ids), "hostile");
+    REQUIRE_FALSE(decoded);
+    CHECK(decoded.error().kind() == ErrorKind::integrity);
+  }
 }
