@@ -14,11 +14,13 @@
 #include "fs/ssh/sftp_wire.h"
 #include "fs/ssh/tar_reader.h"
 
+#include "repo/chunk_list.h"
 #include "repo/format/index.h"
 #include "repo/format/keys.h"
 #include "repo/format/pack.h"
 #include "repo/snapshot.h"
 #include "repo/tree.h"
+#include "repo/tree_fast.h"
 #include "store/hash_store.h"
 #include "store/store_reader.h"
 
@@ -120,8 +122,16 @@ void snapshot_record(const uint8_t* data, size_t size) {
   if (auto r = repo::decode_snapshot(text(data, size), "fuzz")) (void)repo::encode_snapshot(*r);
 }
 
+// Whatever listing decodes re-encodes to the canonical form, which the fast decoder must read
+// back to the same entries: the fast path and the encoder cannot drift apart (chunk lists
+// included). The same bytes are also tried as a chunk-list piece.
 void tree_listing(const uint8_t* data, size_t size) {
-  (void)repo::decode_tree(text(data, size), "fuzz");
+  (void)repo::decode_chunk_list(text(data, size), "fuzz");
+  auto tree = repo::decode_tree(text(data, size), "fuzz");
+  if (!tree) return;
+  const std::string canonical = repo::encode_tree(*tree);
+  auto again = repo::decode_canonical_tree(canonical);
+  if (!again || again->entries != tree->entries) std::abort();
 }
 
 // Repository bytes are sealed (format/keys.h): a plain repository's envelope ends in a BLAKE2b
