@@ -8,6 +8,7 @@
 #include "repo/browse.h"
 #include "repo/chunk_list.h"
 #include "repo/prune.h"
+#include "repo/reachable.h"
 #include "repo/verify.h"
 #include "support/snapshot_history.h"
 
@@ -150,4 +151,44 @@ TEST_CASE("a large file's overwrite rewrites one piece of its chunk list, and pr
   INFO((report->problems.empty() ? std::string() : report->problems.front()));
   CHECK(report->problems.empty());
   CHECK(history.check_restores() == 2);
+}
+
+TEST_CASE("a file whose bytes are another file's chunk-list piece hides none of its chunks",
+          "[repo][chunk_list][prune]") {
+  // A node can store any bytes as a file, a piece's among them (ids of a plain repository are
+  // unkeyed). Equal bytes are one blob. Met first as a file's chunk, the blob must still be
+  // read as a piece where a file lists it as one, or the mark phase would miss the chunks it
+  // lists and prune would delete the large file's content.
+  BackupFixture fx(local_node());
+  SnapshotHistory history(fx);
+  write_file(fx.file("big"), random_bytes(16 << 20, 7), 2000);
+  history.backup();
+  const auto big = latest_entry(fx, "big");
+  REQUIRE_FALSE(big.chunk_lists.empty());
+  auto piece = repo::read_chunk_list(*fx.repo, big.chunk_lists.front());
+  REQUIRE(piece);
+  // "a_copy" sorts before "big": the walk meets the blob as data first.
+  write_file(fx.file("a_copy"), repo::encode_chunk_list(*piece), 1000);
+  history.backup();
+  const auto copy = latest_entry(fx, "a_copy");
+  REQUIRE(copy.content == std::vector<repo::BlobId>{big.chunk_lists.front()});
+
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  auto marked = repo::reachable_blobs(*fx.repo, {*latest});
+  REQUIRE(marked);
+  auto chunks = repo::file_chunks(*fx.repo, big);
+  REQUIRE(chunks);
+  size_t unmarked = 0;
+  for (const auto& id : *chunks) unmarked += !marked->contains(id);
+  CHECK(unmarked == 0);
+
+  auto pruned = repo::prune(*fx.repo, keep_last(1), {});
+  REQUIRE(pruned);
+  CHECK(pruned->snapshots_removed == 1);
+  auto report = repo::verify(*fx.repo, {});
+  REQUIRE(report);
+  INFO((report->problems.empty() ? std::string() : report->problems.front()));
+  CHECK(report->problems.empty());
+  CHECK(history.check_restores() == 1);
 }
