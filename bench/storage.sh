@@ -215,7 +215,7 @@ def ver(cmd):
 L = ["# Storage benchmark: repository format 2 vs restic and borg", "",
      f"- {ver(['restic', 'version'])} (repository version 2: zstd, `auto`); {ver(['borg', '--version'])} "
      "(default lz4, and `--compression zstd,3` where shown); nodebackup format 2 (zstd 3, chunks "
-     "32 KiB / 128 KiB / 1 MiB, packs 16 MiB). Growth = sum of the repository's regular-file sizes.",
+     "32 KiB / 128 KiB / 1 MiB, FastCDC normalisation 3, packs 16 MiB). Growth = sum of the repository's regular-file sizes.",
      f"- Re-runs per scenario: {runs}; medians.", "",
      "## a/b. Bytes added per re-run of a 64 MiB random file", "",
      "| scenario | nodebackup | restic | borg | goal |", "|---|---:|---:|---:|---|"]
