@@ -1,11 +1,12 @@
 #include "repo/snapshot.h"
 
-#include <random>
+#include <sodium.h>
 
 #include "repo/tree_json.h"
 #include "util/clock.h"
 
 #include "repo/format/corrupt.h"
+#include "repo/format/keys.h"
 #include "util/json_integer.h"
 
 namespace nb::repo {
@@ -48,9 +49,12 @@ std::string new_snapshot_id(int64_t now) {
   std::string stamp = rfc3339(now);  // 2026-11-29T10:00:00Z → 20261129T100000Z
   std::erase(stamp, '-');
   std::erase(stamp, ':');
-  static thread_local std::mt19937 rng(std::random_device{}());
+  // From the kernel on every call (libsodium): a per-process generator would repeat itself in
+  // a forked child, and a record put under a name already taken replaces that snapshot.
+  ensure_sodium();
   char suffix[8];
-  std::snprintf(suffix, sizeof suffix, "%06x", static_cast<unsigned>(rng() & 0xffffff));
+  std::snprintf(suffix, sizeof suffix, "%06x",
+                static_cast<unsigned>(randombytes_random() & 0xffffff));
   return stamp + "-" + suffix;
 }
 
