@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "repo/format/corrupt.h"
@@ -209,7 +210,14 @@ Result<> Repository::ensure_index() const {
 
 void Repository::prefetch_index() {
   std::lock_guard lock(index_mutex_);
-  if (index_listed_ || index_prefetch_.valid()) return;
+  if (index_listed_) return;
+  if (index_prefetch_.valid()) {
+    // One still running (waiting for this mutex) does this run's listing. A finished one is an
+    // earlier run's: reap it (joining its thread) and start this run's, or a daemon, which keeps
+    // its repository open, would list the index in the foreground on every run but its first.
+    if (index_prefetch_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    index_prefetch_.get();
+  }
   index_prefetch_ = std::async(std::launch::async, [this] {
     std::lock_guard inner(index_mutex_);
     (void)ensure_index();
