@@ -13,7 +13,10 @@ dir=build-deb
 # The flags Debian builds its own packages with: -O2, fortify, stack protector, PIE, relro/now.
 export DEB_BUILD_MAINT_OPTIONS=hardening=+all
 eval "$(dpkg-buildflags --export=sh)"
-export CXXFLAGS="$CXXFLAGS $CPPFLAGS"
+# Without -g: CPack strips the programs (CPACK_STRIP_FILES; there is no -dbgsym package), so
+# generating debug information would only slow the build.
+CXXFLAGS=" $CXXFLAGS "
+export CXXFLAGS="${CXXFLAGS// -g / } $CPPFLAGS"
 
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=None -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX=/usr \
   -DCPACK_PACKAGE_DIRECTORY="$out" >/dev/null

@@ -23,13 +23,18 @@ class Cursor {
   }
   bool peek(char c) const { return pos_ < s_.size() && s_[pos_] == c; }
   bool at_end() const { return pos_ == s_.size(); }
-  // A string without escapes; false for one with a backslash (the general decoder's job).
+  // A string as encode_tree() writes one unescaped: UTF-8 without control characters. False
+  // for anything else, escapes included, which the general decoder then reads or refuses (JSON
+  // forbids raw control characters; a name that is not UTF-8 is written as name_hex).
   bool string(std::string& out) {
     if (!literal("\"")) return false;
     const auto end = s_.find('"', pos_);
     if (end == std::string_view::npos) return false;
     const auto text = s_.substr(pos_, end - pos_);
-    if (text.find('\\') != std::string_view::npos) return false;
+    for (const char c : text) {
+      if (c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+    }
+    if (!valid_utf8(text)) return false;
     out.assign(text);
     pos_ = end + 1;
     return true;
