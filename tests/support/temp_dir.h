@@ -30,5 +30,7 @@ void set_mtime_age(const std::string& path, int64_t age_s);
 uint64_t tree_bytes(const std::string& dir);
 // A listing of `dir`: one line per entry with type, mode, size, mtime, content or link target.
 std::string describe_tree(const std::string& dir);
+// `n` bytes that do not compress, the same for the same seed.
+std::string random_bytes(size_t n, uint32_t seed);
 
 }  // namespace nb::test

@@ -51,13 +51,6 @@ int backup_killed_at(BackupFixture& fx, const KillPoint& kill) {
   return status;
 }
 
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (auto& c : out) c = static_cast<char>(rng());
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("a backup killed while writing packs, index or record leaves a sound repository",

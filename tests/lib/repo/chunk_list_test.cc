@@ -17,13 +17,6 @@ using namespace nb::test;
 
 namespace {
 
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (auto& c : out) c = static_cast<char>(rng());
-  return out;
-}
-
 std::vector<repo::BlobId> random_ids(size_t n, uint32_t seed) {
   const std::string bytes = random_bytes(n * repo::BlobId::kSize, seed);
   std::vector<repo::BlobId> ids;

@@ -15,13 +15,6 @@ using namespace nb::test;
 
 namespace {
 
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (auto& c : out) c = static_cast<char>(rng());
-  return out;
-}
-
 constexpr size_t kFile = 8 << 20;
 constexpr uint64_t kMax = repo::ChunkSizes::kMax;
 
