@@ -1,7 +1,9 @@
 // nodebackupd: option parsing and dispatch. The work is in lib/; the process in Daemon.
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
 #include <boost/program_options.hpp>
+
 #include <filesystem>
 #include <iostream>
 
@@ -37,9 +39,19 @@ po::options_description describe_options(Options& o) {
   return d;
 }
 
+// glibc gives each new thread its own malloc arena (up to 8 per core), and the freed memory of
+// each stays resident: the daemon's job threads made its peak RSS grow run after run (a
+// 100,000-file no-change run: 64.6, then 69.4 MiB; capped at two arenas, 48.2 and 48.4).
+// A fixed mmap threshold saved more, but trimming the heap's top on every large free made an
+// initial backup 1.8x slower (8.2 s against 14.7 s), so it is left to glibc.
+void tune_malloc() {
+  ::mallopt(M_ARENA_MAX, 2);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  tune_malloc();
   Options o;
   const auto desc = describe_options(o);
   po::variables_map vm;

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <unordered_set>
 
 #include "backup/content_reader.h"
@@ -20,6 +23,14 @@ namespace {
 constexpr size_t kMaxWarnings = 20;
 
 using Kind = FileState::Kind;
+
+// The process's resident set now (0 where /proc is not mounted): what each phase costs.
+uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
 
 // One execution of a BackupJob; holds everything the phases share.
 class JobRun {
@@ -56,7 +67,12 @@ class JobRun {
     auto lock = repo_.lock(/*exclusive=*/false);
     if (!lock) return std::unexpected(lock.error());
     repo_.prefetch_index();  // read on the other core while this one walks
-    auto scan = scan_roots(fs_, roots_, opts_.exclude);
+    // The walk refers to the store's copies of the paths it already holds instead of copying
+    // them: a node's paths are then in memory once, not twice.
+    auto scan = scan_roots(fs_, roots_, opts_.exclude, [this] {
+      if (!paths_held_) paths_held_ = store_.entries_if_loaded(node_);
+      return paths_held_.get();
+    });
     if (!scan) return std::unexpected(scan.error());
     phase("walk");
     scan_ = std::move(*scan);
@@ -83,24 +99,24 @@ class JobRun {
   // against the hash store, then the chunk lists of the files that passed it, from the node's
   // newest snapshot (tree_builder.h).
   std::vector<size_t> plan() {
-    files_.assign(scan_.entries.size(), FileState{});
-    std::vector<ReadReason> reasons(scan_.entries.size(), ReadReason::none);
+    files_.assign(scan_.size(), FileState{});
+    std::vector<ReadReason> reasons(scan_.size(), ReadReason::none);
     std::vector<size_t> to_read;
     bool any_known = false;
-    for (size_t i = 0; i < scan_.entries.size(); ++i) {
-      const auto& [path, meta] = scan_.entries[i];
-      if (meta.type != FileType::regular) {
-        const bool special = meta.type != FileType::directory && meta.type != FileType::symlink;
+    for (size_t i = 0; i < scan_.size(); ++i) {
+      const auto type = scan_.type(i);
+      if (type != FileType::regular) {
+        const bool special = type != FileType::directory && type != FileType::symlink;
         result_.counts.skipped += special ? 1 : 0;
         continue;
       }
       ++result_.counts.scanned;
-      const auto prior = prior_->find(path);
+      const auto prior = prior_->find(scan_.path(i));
       const store::Entry* entry = prior == prior_->end() ? nullptr : &prior->second;
       if (entry != nullptr) ++matched_;
-      reasons[i] = read_reason(entry, meta, caps_, /*has_object=*/true);
+      reasons[i] = read_reason(entry, scan_.meta(i), caps_, /*has_object=*/true);
       if (reasons[i] == ReadReason::none) {
-        files_[i] = {Kind::known, entry->hash, meta, {}, {}};
+        files_[i] = {Kind::known, false, entry->hash, {}};
         any_known = true;
       } else {
         files_[i].kind = Kind::pending;
@@ -127,7 +143,7 @@ class JobRun {
     result_.counts.unchanged = result_.counts.scanned - to_read.size();
     if (opts_.dry_run) {
       for (size_t i : to_read) {
-        result_.planned.push_back({scan_.entries[i].path, scan_.entries[i].meta.size, reasons[i]});
+        result_.planned.push_back({std::string(scan_.path(i)), scan_.file_size(i), reasons[i]});
       }
     }
     result_.listings_kept = tree_->listings_kept();
@@ -157,15 +173,17 @@ class JobRun {
   Result<> read_batch(const std::vector<size_t>& batch, bool last_attempt,
                       std::vector<size_t>& unstable) {
     std::vector<std::string> paths;
-    for (size_t i : batch) paths.push_back(scan_.entries[i].path);
+    paths.reserve(batch.size());
+    for (size_t i : batch) paths.emplace_back(scan_.path(i));
     auto r = fs_.read_files(paths, reader_);
     if (reader_.storage_error()) return std::unexpected(*reader_.storage_error());
     if (!r) return r;
     auto outcomes = reader_.take_outcomes();
-    for (size_t i : batch) {
-      auto it = outcomes.find(scan_.entries[i].path);
+    for (size_t k = 0; k < batch.size(); ++k) {
+      const size_t i = batch[k];
+      auto it = outcomes.find(paths[k]);
       if (it == outcomes.end()) {
-        return fail("read", scan_.entries[i].path, 0, "the node's filesystem skipped the file");
+        return fail("read", paths[k], 0, "the node's filesystem skipped the file");
       }
       if (!it->second.stable && it->second.ok && !last_attempt) {
         unstable.push_back(i);
@@ -180,8 +198,8 @@ class JobRun {
   }
 
   // Records the final outcome of reading file `i` and counts it.
-  void settle(size_t i, const ReadOutcome& outcome) {
-    const std::string& path = scan_.entries[i].path;
+  void settle(size_t i, ReadOutcome& outcome) {
+    const std::string path(scan_.path(i));
     if (!outcome.ok) {
       files_[i].kind = Kind::failed;
       ++result_.counts.errors;
@@ -189,8 +207,10 @@ class JobRun {
       warn(outcome.error->message());
       return;
     }
-    files_[i] = {Kind::known, outcome.hash, outcome.done.after, outcome.content, {}};
-    files_[i].meta.size = outcome.bytes;
+    files_[i] = {Kind::known, false, outcome.hash, std::move(outcome.content)};
+    auto after = outcome.done.after;
+    after.size = outcome.bytes;
+    scan_.set_meta(i, after);
     const auto prior = prior_->find(path);
     const bool trusted = prior != prior_->end() && prior->second.trusted;
     if (!trusted) {
@@ -253,8 +273,8 @@ class JobRun {
   uint64_t count_deletions() {
     if (matched_ == prior_->size()) return 0;  // the common case: nothing went away
     std::unordered_set<std::string_view> found;
-    for (const auto& [path, meta] : scan_.entries) {
-      if (meta.type == FileType::regular) found.insert(path);
+    for (size_t i = 0; i < scan_.size(); ++i) {
+      if (scan_.type(i) == FileType::regular) found.insert(scan_.path(i));
     }
     for (const auto& [path, entry] : *prior_) {
       if (!found.contains(path)) write_back_.removals.emplace_back(path);
@@ -272,8 +292,9 @@ class JobRun {
   // Where a run's time goes, for `--log-level debug`.
   void phase(const char* name) {
     const int64_t now = now_ns();
-    spdlog::debug("{}: {} took {:.3f}s", node_, name,
-                  static_cast<double>(now - phase_start_) / 1e9);
+    spdlog::debug("{}: {} took {:.3f}s, RSS {:.1f} MiB", node_, name,
+                  static_cast<double>(now - phase_start_) / 1e9,
+                  static_cast<double>(resident_bytes()) / (1 << 20));
     phase_start_ = now;
   }
 
@@ -299,6 +320,7 @@ class JobRun {
   Scan scan_;
   std::optional<TreeBuilder> tree_;  // over scan_
   std::shared_ptr<const store::NodeEntries> prior_;
+  std::shared_ptr<const store::NodeEntries> paths_held_;  // scan_ refers to its paths
   std::vector<FileState> files_;
   size_t matched_ = 0;  // prior entries whose file the walk found
   store::WriteBack write_back_;

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <unordered_set>
 
@@ -9,15 +10,16 @@ namespace nb::backup {
 
 namespace {
 
-std::string parent_of(const std::string& path) {
+std::string_view parent_of(std::string_view path) {
   const auto slash = path.find_last_of('/');
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 class ScanVisitor final : public fs::WalkVisitor {
  public:
-  ScanVisitor(Scan& scan, const std::string& root, const std::vector<std::string>& exclude)
-      : scan_(scan), root_(root), exclude_(exclude) {}
+  ScanVisitor(Scan& scan, const std::string& root, const std::vector<std::string>& exclude,
+              const KnownPaths& known)
+      : scan_(scan), root_(root), exclude_(exclude), known_(known) {}
 
   bool entry(const std::string& path, const fs::FileMeta& meta) override {
     // The node names its entries, and a node is not trusted: a name outside the walked root,
@@ -36,24 +38,95 @@ class ScanVisitor final : public fs::WalkVisitor {
       return false;
     }
     if (!first_ && excluded(path, exclude_)) return false;
-    if (meta.type == fs::FileType::directory) directories_.insert(path);
-    if (first_) scan_.root_indexes.push_back(scan_.entries.size());
+    // The job indexes entries with 32 bits (tree_builder.h); a walk that long is refused
+    // rather than wrapped.
+    if (scan_.size() >= kMaxScanEntries) {
+      if (!overflowed_) {
+        error(Error("walk", root_, EOVERFLOW,
+                    "more than 4,294,967,294 entries; the rest are skipped"));
+      }
+      overflowed_ = true;
+      return false;
+    }
+    if (first_) scan_.root_indexes.push_back(scan_.size());
     first_ = false;
-    scan_.entries.push_back({path, meta});
+    scan_.add(path, meta, held(path, meta.type));
+    if (meta.type == fs::FileType::directory) directories_.insert(scan_.path(scan_.size() - 1));
     return true;
   }
 
   void error(const Error& error) override { scan_.problems.push_back(error); }
 
  private:
+  // The store's copy of a file's path, if it has one. Until the store is loaded (a one-shot
+  // run loads it while walking) it is asked again at each directory.
+  std::string_view held(const std::string& path, FileType type) {
+    if (known_entries_ == nullptr && known_ && type == FileType::directory) {
+      known_entries_ = known_();
+    }
+    if (known_entries_ == nullptr || type != FileType::regular) return {};
+    const auto it = known_entries_->find(path);
+    return it == known_entries_->end() ? std::string_view() : it->first;
+  }
+
   Scan& scan_;
   const std::string& root_;
   const std::vector<std::string>& exclude_;
+  const KnownPaths& known_;
+  const store::NodeEntries* known_entries_ = nullptr;
   bool first_ = true;
-  std::unordered_set<std::string> directories_;  // seen so far, for the parent check
+  bool overflowed_ = false;
+  std::unordered_set<std::string_view>
+      directories_;  // seen so far (in scan_), for the parent check
 };
 
 }  // namespace
+
+fs::FileMeta Scan::meta(size_t i) const {
+  const Item& item = items_[i];
+  fs::FileMeta m;
+  m.type = item.type;
+  m.mode = item.mode;
+  m.uid = item.uid;
+  m.gid = item.gid;
+  m.size = item.size;
+  m.mtime_ns = item.mtime_ns;
+  m.ctime_ns = item.ctime_ns;
+  m.inode = item.inode;
+  if (item.type == FileType::symlink) {
+    const auto it =
+        std::lower_bound(link_targets_.begin(), link_targets_.end(), i,
+                         [](const auto& link, size_t wanted) { return link.first < wanted; });
+    if (it != link_targets_.end() && it->first == i) m.link_target = it->second;
+  }
+  return m;
+}
+
+void Scan::assign(Item& item, const fs::FileMeta& meta) {
+  item.type = meta.type;
+  item.mode = meta.mode;
+  item.uid = meta.uid;
+  item.gid = meta.gid;
+  item.size = meta.size;
+  item.mtime_ns = meta.mtime_ns;
+  item.ctime_ns = meta.ctime_ns;
+  item.inode = meta.inode;
+}
+
+void Scan::add(std::string_view path, const fs::FileMeta& meta, std::string_view held) {
+  Item& item = items_.emplace_back();
+  item.path = held == path ? held : paths_.keep(path);
+  assign(item, meta);
+  if (meta.type == FileType::symlink) {
+    link_targets_.emplace_back(items_.size() - 1, paths_.keep(meta.link_target));
+  }
+}
+
+void Scan::set_meta(size_t i, const fs::FileMeta& meta) {
+  // Only a file's metadata changes (after its read); a symlink's target stays where it is.
+  if (meta.type == FileType::regular && items_[i].type == FileType::regular)
+    assign(items_[i], meta);
+}
 
 bool well_formed_descendant(std::string_view root, std::string_view path) {
   if (path.size() > kMaxPathLength) return false;
@@ -90,10 +163,10 @@ bool excluded(const std::string& path, const std::vector<std::string>& patterns)
 }
 
 Result<Scan> scan_roots(fs::NodeFs& fs, const std::vector<std::string>& roots,
-                        const std::vector<std::string>& exclude) {
+                        const std::vector<std::string>& exclude, const KnownPaths& known) {
   Scan scan;
   for (const auto& root : roots) {
-    ScanVisitor visitor(scan, root, exclude);
+    ScanVisitor visitor(scan, root, exclude, known);
     auto walked = fs.walk(root, visitor);
     if (walked) continue;
     // A missing or forbidden root is the node's state, reported and counted; anything else

@@ -28,27 +28,41 @@ const repo::TreeEntry* find_by_name(const repo::Tree& tree, std::string_view nam
 }  // namespace
 
 TreeBuilder::TreeBuilder(const Scan& scan, const repo::Repository& repo)
-    : scan_(scan),
-      repo_(repo),
-      children_(scan.entries.size()),
-      fingerprint_(scan.entries.size()),
-      clean_(scan.entries.size(), false),
-      kept_(scan.entries.size()) {
+    : scan_(scan), repo_(repo), dir_of_(scan.size(), kNotDir) {
+  std::unordered_map<std::string_view, uint32_t> index;  // directory path → its dirs_ index
+  std::vector<uint32_t> parent(scan_.size(), kNotDir);   // entry → its parent's dirs_ index
   std::unordered_set<size_t> roots(scan_.root_indexes.begin(), scan_.root_indexes.end());
-  std::unordered_map<std::string_view, size_t> index;
-  index.reserve(scan_.entries.size());
-  for (size_t i = 0; i < scan_.entries.size(); ++i) {
-    const auto& path = scan_.entries[i].path;
-    if (scan_.entries[i].meta.type == FileType::directory) index.emplace(path, i);
+  for (size_t i = 0; i < scan_.size(); ++i) {
+    const auto path = scan_.path(i);
+    if (scan_.type(i) == FileType::directory) {
+      dir_of_[i] = static_cast<uint32_t>(dirs_.size());
+      dirs_.emplace_back();
+      index.emplace(path, dir_of_[i]);
+    }
     if (roots.contains(i)) continue;
     const auto slash = path.find_last_of('/');
-    const auto parent = index.find(std::string_view(path).substr(0, slash == 0 ? 1 : slash));
-    if (parent != index.end()) children_[parent->second].push_back(i);
+    const auto it = index.find(path.substr(0, slash == 0 ? 1 : slash));
+    if (it == index.end()) continue;
+    parent[i] = it->second;
+    ++dirs_[it->second].child_count;
+  }
+  uint32_t next = 0;
+  for (auto& dir : dirs_) {
+    dir.first_child = next;
+    next += dir.child_count;
+    dir.child_count = 0;
+  }
+  children_.resize(next);
+  for (size_t i = 0; i < scan_.size(); ++i) {
+    if (parent[i] == kNotDir) continue;
+    Dir& dir = dirs_[parent[i]];
+    children_[dir.first_child + dir.child_count++] = static_cast<uint32_t>(i);
   }
   // Listings are sorted by name; so are fingerprints, which are computed without building one.
-  for (auto& children : children_) {
-    std::sort(children.begin(), children.end(), [this](size_t a, size_t b) {
-      return base_name(scan_.entries[a].path) < base_name(scan_.entries[b].path);
+  for (const auto& dir : dirs_) {
+    auto first = children_.begin() + dir.first_child;
+    std::sort(first, first + dir.child_count, [this](uint32_t a, uint32_t b) {
+      return base_name(scan_.path(a)) < base_name(scan_.path(b));
     });
   }
 }
@@ -57,53 +71,49 @@ TreeBuilder::TreeBuilder(const Scan& scan, const repo::Repository& repo)
 // it is left out.
 std::optional<repo::TreeEntry> TreeBuilder::entry_of(size_t i,
                                                      const std::vector<FileState>& files) const {
-  const auto& scanned = scan_.entries[i];
+  const auto type = scan_.type(i);
   repo::TreeEntry e;
-  e.name = base_name(scanned.path);
-  const fs::FileMeta* meta = &scanned.meta;
-  switch (scanned.meta.type) {
-    case FileType::regular: {
-      const FileState& f = files[i];
-      if (f.kind != FileState::Kind::known) return std::nullopt;
-      meta = &f.meta;
-      e.xxh3 = f.hash;
-      e.size = f.meta.size;
+  switch (type) {
+    case FileType::regular:
+      if (files[i].kind != FileState::Kind::known) return std::nullopt;
+      e.xxh3 = files[i].hash;
+      e.size = scan_.file_size(i);
       break;
-    }
     case FileType::symlink:
-      e.target = scanned.meta.link_target;
-      break;
     case FileType::directory:
       break;
     default:
       return std::nullopt;
   }
-  e.type = scanned.meta.type;
-  e.mode = meta->mode;
-  e.uid = meta->uid;
-  e.gid = meta->gid;
-  e.mtime_ns = meta->mtime_ns;
+  auto meta = scan_.meta(i);
+  e.name = base_name(scan_.path(i));
+  e.target = std::move(meta.link_target);
+  e.type = type;
+  e.mode = meta.mode;
+  e.uid = meta.uid;
+  e.gid = meta.gid;
+  e.mtime_ns = meta.mtime_ns;
   return e;
 }
 
 // Every directory's fingerprint and whether all files below it are known, children first
-// (the scan lists parents before children).
+// (the scan lists parents before children, and dirs_ is in scan order).
 void TreeBuilder::fingerprint_all(const std::vector<FileState>& files) {
-  for (size_t i = scan_.entries.size(); i-- > 0;) {
-    if (scan_.entries[i].meta.type != FileType::directory) continue;
+  for (size_t d = dirs_.size(); d-- > 0;) {
+    Dir& dir = dirs_[d];
     repo::ListingFingerprint fingerprint;
     bool clean = true;
-    for (size_t child : children_[i]) {
-      const auto type = scan_.entries[child].meta.type;
+    for (uint32_t child : children(dir)) {
+      const auto type = scan_.type(child);
       if (type == FileType::regular && files[child].kind != FileState::Kind::known) clean = false;
-      if (type == FileType::directory && !clean_[child]) clean = false;
+      if (type == FileType::directory && !dirs_[dir_of_[child]].clean) clean = false;
       auto entry = entry_of(child, files);
       if (!entry) continue;
-      if (type == FileType::directory) entry->fingerprint = fingerprint_[child];
+      if (type == FileType::directory) entry->fingerprint = dirs_[dir_of_[child]].fingerprint;
       fingerprint.add(*entry);
     }
-    fingerprint_[i] = fingerprint.digest();
-    clean_[i] = clean;
+    dir.fingerprint = fingerprint.digest();
+    dir.clean = clean;
   }
 }
 
@@ -112,7 +122,7 @@ std::vector<size_t> TreeBuilder::align(const std::optional<repo::SnapshotRecord>
                                        std::vector<std::string>& warnings) {
   warnings_ = &warnings;
   unresolved_.clear();
-  std::fill(kept_.begin(), kept_.end(), std::nullopt);
+  for (auto& dir : dirs_) dir.kept.reset();
   listings_kept_ = listings_read_ = 0;
   // A pack lost by hand leaves the newest snapshot naming blobs that are gone: then every
   // chunk is looked up, and no listing is kept whole.
@@ -122,7 +132,7 @@ std::vector<size_t> TreeBuilder::align(const std::optional<repo::SnapshotRecord>
     const repo::TreeEntry* prior = nullptr;
     if (newest) {
       for (const auto& root : newest->roots) {
-        if (root.path == scan_.entries[i].path) prior = &root.entry;
+        if (root.path == scan_.path(i)) prior = &root.entry;
       }
     }
     align_entry(i, prior, files);
@@ -141,15 +151,15 @@ bool TreeBuilder::chunks_present(const repo::TreeEntry& prior) const {
 
 void TreeBuilder::align_entry(size_t i, const repo::TreeEntry* prior,
                               std::vector<FileState>& files) {
-  switch (scan_.entries[i].meta.type) {
+  switch (scan_.type(i)) {
     case FileType::regular: {
       FileState& f = files[i];
       if (f.kind != FileState::Kind::known) return;
       const bool same = prior != nullptr && prior->type == FileType::regular &&
                         prior->xxh3 == f.hash && (!check_chunks_ || chunks_present(*prior));
       if (same) {
-        f.content = prior->content;
-        f.chunk_lists = prior->chunk_lists;
+        f.pieces = !prior->chunk_lists.empty();
+        f.ids = f.pieces ? prior->chunk_lists : prior->content;
       } else {
         unresolved_.push_back(i);
       }
@@ -162,12 +172,13 @@ void TreeBuilder::align_entry(size_t i, const repo::TreeEntry* prior,
   }
 }
 
-void TreeBuilder::align_directory(size_t dir, const repo::TreeEntry* prior,
+void TreeBuilder::align_directory(size_t i, const repo::TreeEntry* prior,
                                   std::vector<FileState>& files) {
+  Dir& dir = dirs_[dir_of_[i]];
   const bool had = prior != nullptr && prior->type == FileType::directory && prior->tree;
-  if (had && clean_[dir] && !check_chunks_ && prior->fingerprint == fingerprint_[dir] &&
+  if (had && dir.clean && !check_chunks_ && prior->fingerprint == dir.fingerprint &&
       repo_.has_blob(*prior->tree)) {
-    kept_[dir] = *prior->tree;
+    dir.kept = *prior->tree;
     ++listings_kept_;
     return;
   }
@@ -178,12 +189,12 @@ void TreeBuilder::align_directory(size_t dir, const repo::TreeEntry* prior,
       old = std::move(*tree);
       ++listings_read_;
     } else {
-      warnings_->push_back(scan_.entries[dir].path + ": " + tree.error().message() +
+      warnings_->push_back(std::string(scan_.path(i)) + ": " + tree.error().message() +
                            "; its files are read again");
     }
   }
-  for (size_t child : children_[dir]) {
-    const auto name = base_name(scan_.entries[child].path);
+  for (uint32_t child : children(dir)) {
+    const auto name = base_name(scan_.path(child));
     align_entry(child, old ? find_by_name(*old, name) : nullptr, files);
   }
 }
@@ -194,20 +205,21 @@ Result<std::optional<repo::TreeEntry>> TreeBuilder::build_entry(size_t i,
   auto e = entry_of(i, files);
   if (!e) return std::nullopt;
   if (e->type == FileType::regular) {
-    if (!files[i].chunk_lists.empty()) {
-      e->chunk_lists = files[i].chunk_lists;
-    } else if (auto r = repo::set_file_chunks(batch, *e, files[i].content); !r) {
+    if (files[i].pieces) {
+      e->chunk_lists = files[i].ids;
+    } else if (auto r = repo::set_file_chunks(batch, *e, files[i].ids); !r) {
       return std::unexpected(r.error());
     }
   } else if (e->type == FileType::directory) {
-    if (kept_[i]) {
-      e->tree = kept_[i];
-      e->fingerprint = fingerprint_[i];
+    const Dir& dir = dirs_[dir_of_[i]];
+    if (dir.kept) {
+      e->tree = dir.kept;
+      e->fingerprint = dir.fingerprint;
       return e;
     }
     repo::Tree tree;
     repo::ListingFingerprint fingerprint;
-    for (size_t child : children_[i]) {
+    for (uint32_t child : children(dir)) {
       auto entry = build_entry(child, files, batch);
       if (!entry) return std::unexpected(entry.error());
       if (!*entry) continue;
@@ -228,7 +240,7 @@ Result<std::vector<repo::SnapshotRoot>> TreeBuilder::build(const std::vector<Fil
   for (size_t i : scan_.root_indexes) {
     auto entry = build_entry(i, files, batch);
     if (!entry) return std::unexpected(entry.error());
-    if (*entry) roots.push_back({scan_.entries[i].path, std::move(**entry)});
+    if (*entry) roots.push_back({std::string(scan_.path(i)), std::move(**entry)});
   }
   return roots;
 }

@@ -14,7 +14,9 @@
 // at its own content (docs/repository-format.md §9).
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "backup/scan.h"
@@ -23,17 +25,17 @@
 
 namespace nb::backup {
 
-// What the job knows of one scanned entry's content.
+// What the job knows of one scanned entry's content (one per entry of the run: kept small).
 struct FileState {
-  enum class Kind { not_file, pending, known, failed };
+  enum class Kind : uint8_t { not_file, pending, known, failed };
   Kind kind = Kind::not_file;
-  Hash hash;                          // known: XXH3 of the content
-  fs::FileMeta meta;                  // known: the metadata recorded with that content
-  std::vector<repo::BlobId> content;  // known: its chunks (empty below a kept listing)
-  // known, instead of `content`: the stored pieces of its chunk list, kept from the newest
-  // snapshot without reading them (repo/chunk_list.h).
-  std::vector<repo::BlobId> chunk_lists;
+  // known: `ids` are not its chunks but the stored pieces of its chunk list, kept from the
+  // newest snapshot without reading them (repo/chunk_list.h).
+  bool pieces = false;
+  Hash hash;                      // known: XXH3 of the content
+  std::vector<repo::BlobId> ids;  // known: its chunks or pieces (empty below a kept listing)
 };
+// A known file's metadata is the scan's (Scan::set_meta() after a read).
 
 class TreeBuilder {
  public:
@@ -65,13 +67,26 @@ class TreeBuilder {
   Result<std::optional<repo::TreeEntry>> build_entry(size_t i, const std::vector<FileState>& files,
                                                      repo::BlobBatch& batch);
 
+  // What the builder keeps per directory; files need nothing of their own, so a node's
+  // 100,000 files cost the builder 8 bytes each (dir_of_ and children_).
+  struct Dir {
+    uint32_t first_child = 0;  // in children_
+    uint32_t child_count = 0;
+    bool clean = false;                // every file below it known
+    Hash fingerprint;                  // valid where clean
+    std::optional<repo::BlobId> kept;  // its listing, kept from the newest snapshot
+  };
+  static constexpr uint32_t kNotDir = UINT32_MAX;
+  std::span<const uint32_t> children(const Dir& dir) const {
+    return {children_.data() + dir.first_child, dir.child_count};
+  }
+
   const Scan& scan_;
   const repo::Repository& repo_;
-  std::vector<std::vector<size_t>> children_;      // of each directory, sorted by name
-  std::vector<Hash> fingerprint_;                  // of each directory (valid where clean_)
-  std::vector<bool> clean_;                        // directory: every file below it known
-  std::vector<std::optional<repo::BlobId>> kept_;  // directory: its listing, kept
-  bool check_chunks_ = true;                       // the index may lack a kept snapshot's blob
+  std::vector<uint32_t> dir_of_;  // entry → its index in dirs_, or kNotDir
+  std::vector<Dir> dirs_;
+  std::vector<uint32_t> children_;  // every directory's children, sorted by name, one after another
+  bool check_chunks_ = true;        // the index may lack a kept snapshot's blob
   std::vector<size_t> unresolved_;
   std::vector<std::string>* warnings_ = nullptr;
   size_t listings_kept_ = 0;

@@ -115,6 +115,13 @@ std::shared_ptr<const NodeEntries> HashStore::entries(const std::string& node) c
   return it == nodes_.end() ? std::make_shared<const NodeEntries>() : it->second;
 }
 
+std::shared_ptr<const NodeEntries> HashStore::entries_if_loaded(const std::string& node) const {
+  if (loading_.valid() && loading_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    return nullptr;
+  }
+  return entries(node);
+}
+
 void HashStore::write_back(const std::string& node, const WriteBack& changes) {
   wait_loaded();
   std::lock_guard lock(mutex_);

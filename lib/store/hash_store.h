@@ -63,6 +63,8 @@ class HashStore {
   // Immutable: write_back() replaces the map instead of changing it (copy on write), so a
   // no-change run never copies 100,000 entries.
   std::shared_ptr<const NodeEntries> entries(const std::string& node) const;
+  // The same without waiting: nullptr while load_async() is still reading the file.
+  std::shared_ptr<const NodeEntries> entries_if_loaded(const std::string& node) const;
 
   void write_back(const std::string& node, const WriteBack& changes);
 

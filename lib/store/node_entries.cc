@@ -10,7 +10,6 @@ namespace nb::store {
 
 namespace {
 
-constexpr size_t kBlockBytes = 2 << 20;
 constexpr size_t kMinSlots = 16;
 
 }  // namespace
@@ -34,9 +33,7 @@ NodeEntries& NodeEntries::operator=(NodeEntries&& other) noexcept {
   if (this == &other) return *this;
   slots_ = std::exchange(other.slots_, {});
   items_ = std::exchange(other.items_, {});
-  blocks_ = std::exchange(other.blocks_, {});
-  block_left_ = std::exchange(other.block_left_, 0);
-  block_next_ = std::exchange(other.block_next_, nullptr);
+  paths_ = std::move(other.paths_);
   untrusted_ = std::exchange(other.untrusted_, 0);
   return *this;
 }
@@ -86,20 +83,6 @@ void NodeEntries::grow_table(size_t slots) {
   }
 }
 
-std::string_view NodeEntries::keep(std::string_view path) {
-  if (path.size() > block_left_) {
-    const size_t bytes = std::max(kBlockBytes, path.size());
-    blocks_.push_back(std::make_unique_for_overwrite<char[]>(bytes));
-    block_next_ = blocks_.back().get();
-    block_left_ = bytes;
-  }
-  if (!path.empty()) std::memcpy(block_next_, path.data(), path.size());
-  const std::string_view kept(block_next_, path.size());
-  block_next_ += path.size();
-  block_left_ -= path.size();
-  return kept;
-}
-
 void NodeEntries::insert_or_assign(std::string_view path, const Entry& entry) {
   if ((items_.size() + 1) * 4 > slots_.size() * 3) {
     grow_table(std::max(kMinSlots, slots_.size() * 2));
@@ -113,7 +96,7 @@ void NodeEntries::insert_or_assign(std::string_view path, const Entry& entry) {
     old = entry;
     return;
   }
-  items_.push_back({keep(path), entry});
+  items_.push_back({paths_.keep(path), entry});
   slots_[i] = slot_of(hash, items_.size() - 1);
 }
 

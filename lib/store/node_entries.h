@@ -20,6 +20,8 @@
 
 #include "util/hash.h"
 #include "util/huge_page_allocator.h"
+#include "util/sentinel_optional.h"
+#include "util/string_arena.h"
 
 namespace nb::store {
 
@@ -27,8 +29,9 @@ struct Entry {
   Hash hash;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
-  std::optional<int64_t> ctime_ns;  // present where the node's filesystem gives them
-  std::optional<uint64_t> inode;
+  // Present where the node's filesystem gives them.
+  SentinelOptional<int64_t, INT64_MIN> ctime_ns;
+  SentinelOptional<uint64_t, UINT64_MAX> inode;
   // Written back but never trusted by the quick check: the file's mtime was within one
   // timestamp tick of when it was read, so a later write could hide in the same tick.
   bool racy = false;
@@ -86,7 +89,6 @@ class NodeEntries {
   static uint64_t slot_of(uint64_t hash, size_t index) { return (hash >> 32) << 32 | (index + 1); }
   static size_t index_of(uint64_t slot) { return (slot & 0xffffffff) - 1; }
   static size_t home_of(uint64_t hash_or_slot) { return hash_or_slot >> 32; }
-  std::string_view keep(std::string_view path);
   void grow_table(size_t min_slots);
 
   // A slot: 0 when empty, else the path's hash's high 32 bits over 1 + the item's index, so
@@ -95,9 +97,7 @@ class NodeEntries {
   std::vector<uint64_t, HugePageAllocator<uint64_t>> slots_;
   std::vector<Item, HugePageAllocator<Item>> items_;
   // Path bytes, in blocks that never move, so items' views stay valid as the map grows.
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  size_t block_left_ = 0;
-  char* block_next_ = nullptr;
+  StringArena paths_{size_t{2} << 20};
   size_t untrusted_ = 0;
 };
 

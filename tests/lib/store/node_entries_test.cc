@@ -98,3 +98,16 @@ TEST_CASE("NodeEntries erases every entry of a large map, and holds long and emp
   CHECK(map.empty());
   CHECK(map.find("/f1") == map.end());
 }
+
+TEST_CASE("an entry's ctime and inode are absent, or equal only to the same value", "[store]") {
+  store::Entry e;
+  CHECK_FALSE(e.ctime_ns.has_value());
+  CHECK_FALSE(e.inode == uint64_t{0});  // absent never matches a walked value, even 0
+  e.inode = 7;
+  CHECK(e.inode == uint64_t{7});
+  CHECK(e.inode != uint64_t{8});
+  e.inode.reset();
+  CHECK_FALSE(e.inode);
+  // The entry stays small: a million-entry node holds a million of these.
+  CHECK(sizeof(store::Entry) <= 56);
+}
