@@ -86,6 +86,9 @@ class JobRun {
       result_.counts.deleted = count_deletions();
       return {};
     }
+    // One entry per file to read, allocated once: grown by doubling, the list of an initial
+    // run held twice what it needed while it copied itself at the crossing.
+    write_back_.updates.reserve(to_read.size());
     if (auto r = read_all(std::move(to_read)); !r) return r;
     phase("read");
     if (result_.interrupted) return commit(/*partial=*/true);
@@ -228,7 +231,8 @@ class JobRun {
     }
     bytes_since_commit_ += outcome.bytes;
     write_back_.updates.emplace_back(
-        path, entry_for_read(outcome.hash, outcome.done.after, caps_, outcome.done.read_time_ns));
+        scan_.path(i),
+        entry_for_read(outcome.hash, outcome.done.after, caps_, outcome.done.read_time_ns));
   }
 
   Result<> maybe_checkpoint() {

@@ -8,8 +8,11 @@ Result<BlobBatch::Added> BlobBatch::add(BlobType type, std::string_view plaintex
   const BlobId id = repo_.blob_id(plaintext);
   if (staged_.contains(id) || repo_.has_blob(id)) return Added{id, 0};
   if (auto r = repo_.check_fault(FaultPoint::store_object); !r) return std::unexpected(r.error());
-  PackBuilder& pack = type == BlobType::tree ? trees_ : data_;
-  pack.add(type, id, seal(repo_.keys(), plaintext), static_cast<uint32_t>(plaintext.size()));
+  PackWriter& pack = type == BlobType::tree ? trees_ : data_;
+  const std::string sealed = seal(repo_.keys(), plaintext);
+  if (auto r = pack.add(type, id, sealed, static_cast<uint32_t>(plaintext.size())); !r) {
+    return std::unexpected(r.error());
+  }
   staged_.insert(id);
   if (pack.size() >= kPackTargetSize) {
     if (auto r = flush(pack); !r) return std::unexpected(r.error());
@@ -17,16 +20,12 @@ Result<BlobBatch::Added> BlobBatch::add(BlobType type, std::string_view plaintex
   return Added{id, plaintext.size()};
 }
 
-Result<> BlobBatch::flush(PackBuilder& pack) {
+Result<> BlobBatch::flush(PackWriter& pack) {
   if (pack.empty()) return {};
   if (auto r = repo_.check_fault(FaultPoint::write_pack); !r) return r;
-  PackRecord record;
-  record.blobs = pack.blobs();
-  const std::string bytes = pack.finish(repo_.keys());
-  record.pack_id = content_name(bytes);
-  record.size = bytes.size();
-  if (auto r = repo_.storage().put(pack_name(record.pack_id), bytes); !r) return r;
-  written_.push_back(std::move(record));
+  auto record = pack.finish(repo_.keys());
+  if (!record) return std::unexpected(record.error());
+  written_.push_back(std::move(*record));
   return {};
 }
 

@@ -85,19 +85,15 @@ bool changes_anything(const SweepPlan& plan) {
 Result<std::vector<PackRecord>> rewrite_packs(Repository& repo, const SweepPlan& plan,
                                               PruneReport& report) {
   std::vector<PackRecord> written;
-  PackBuilder builder;
+  PackWriter builder(repo.storage());
   const auto flush = [&]() -> Result<> {
     if (builder.empty()) return {};
     if (auto r = repo.check_fault(FaultPoint::prune_write_pack); !r) return r;
-    PackRecord record;
-    record.blobs = builder.blobs();
-    const std::string bytes = builder.finish(repo.keys());
-    record.pack_id = content_name(bytes);
-    record.size = bytes.size();
-    if (auto r = repo.storage().put(pack_name(record.pack_id), bytes); !r) return r;
+    auto record = builder.finish(repo.keys());
+    if (!record) return std::unexpected(record.error());
     ++report.packs_written;
-    report.bytes_written += bytes.size();
-    written.push_back(std::move(record));
+    report.bytes_written += record->size;
+    written.push_back(std::move(*record));
     return {};
   };
   for (const auto& [id, p] : plan.packs) {
@@ -109,7 +105,9 @@ Result<std::vector<PackRecord>> rewrite_packs(Repository& repo, const SweepPlan&
         return fail("prune", repo.storage().describe(pack_name(id)), EIO,
                     "pack is shorter than its index says; nothing was deleted, run verify");
       }
-      builder.add(b.type, b.id, std::string_view(*bytes).substr(b.offset, b.length), b.raw_length);
+      auto added = builder.add(b.type, b.id, std::string_view(*bytes).substr(b.offset, b.length),
+                               b.raw_length);
+      if (!added) return std::unexpected(added.error());
       if (builder.size() >= kPackTargetSize) {
         if (auto r = flush(); !r) return std::unexpected(r.error());
       }

@@ -29,6 +29,7 @@
 #include "repo/format/index.h"
 #include "repo/format/keys.h"
 #include "repo/format/pack.h"
+#include "repo/pack_writer.h"
 #include "repo/snapshot.h"
 #include "repo/storage/storage.h"
 #include "util/error.h"
@@ -166,7 +167,8 @@ class Repository {
 // so what a snapshot refers to is durable and indexed before the snapshot is written.
 class BlobBatch {
  public:
-  explicit BlobBatch(Repository& repo) : repo_(repo) {}
+  explicit BlobBatch(Repository& repo)
+      : repo_(repo), data_(repo.storage()), trees_(repo.storage()) {}
   BlobBatch(const BlobBatch&) = delete;
   BlobBatch& operator=(const BlobBatch&) = delete;
 
@@ -178,10 +180,10 @@ class BlobBatch {
   Result<> commit();
 
  private:
-  Result<> flush(PackBuilder& pack);
+  Result<> flush(PackWriter& pack);
 
   Repository& repo_;
-  PackBuilder data_, trees_;
+  PackWriter data_, trees_;
   std::vector<PackRecord> written_;  // packs put since the last commit
   std::unordered_set<BlobId, BlobIdHasher> staged_;
 };

@@ -19,9 +19,11 @@
 
 namespace nb::store {
 
-// The outcome of a committed job, applied in one step.
+// The outcome of a committed job, applied in one step. The updates' paths are views: a job
+// holds every path of its node already (its walk), and a copy per file was the largest part of
+// an initial run's memory after the pack. They must stay valid for the write_back() call only.
 struct WriteBack {
-  std::vector<std::pair<std::string, Entry>> updates;
+  std::vector<std::pair<std::string_view, Entry>> updates;
   std::vector<std::string> removals;
 };
 

@@ -256,7 +256,9 @@ namespace nb::store {
 
 namespace {
 
-constexpr size_t kBlock = 4 << 20;
+// Large enough that a read costs little per item, small enough to stay a small part of a
+// run's peak memory (the store loads while the job walks).
+constexpr size_t kBlock = 1 << 20;
 
 }  // namespace
 
@@ -273,11 +275,13 @@ Result<> parse_store_file(const std::string& path, LoadedNodes& out, LoadReport&
       buffer.erase(0, used);
       used = 0;
       const size_t have = buffer.size();
-      // An item longer than a block (a pathological path) grows the buffer instead of failing.
+      // The buffer stays one block: what is left of the last block plus as much as fills it.
+      // An item longer than a block (a pathological path) grows it instead of failing.
+      const size_t want = have < kBlock / 2 ? kBlock - have : std::max(have, kBlock / 2);
       ssize_t n;
-      buffer.resize_and_overwrite(have + kBlock, [&](char* data, size_t) {
+      buffer.resize_and_overwrite(have + want, [&](char* data, size_t) {
         do {
-          n = ::read(fd.get(), data + have, kBlock);
+          n = ::read(fd.get(), data + have, want);
         } while (n < 0 && errno == EINTR);
         return have + static_cast<size_t>(std::max<ssize_t>(n, 0));
       });

@@ -104,7 +104,9 @@ DurableFile::~DurableFile() {
   if (!temp_.empty()) ::unlink(temp_.c_str());
 }
 
-Result<> DurableFile::write(std::string_view data) { return write_all(fd_.get(), data, temp_); }
+Result<> DurableFile::write(std::string_view data) {
+  return write_all(fd_.get(), data, temp_);
+}
 
 Result<> DurableFile::commit() {
   if (::fsync(fd_.get()) != 0) return errno_error("fsync", temp_, errno);
@@ -112,6 +114,11 @@ Result<> DurableFile::commit() {
   if (::rename(temp_.c_str(), path_.c_str()) != 0) return errno_error("rename", path_, errno);
   temp_.clear();
   return fsync_dir(parent_path(path_));
+}
+
+Result<> DurableFile::commit_as(const std::string& path) {
+  path_ = path;
+  return commit();
 }
 
 Result<> make_dirs(const std::string& path, mode_t mode) {

@@ -59,6 +59,8 @@ class DurableFile {
   Result<> write(std::string_view data);
   // fsync, rename over `path`, fsync its directory.
   Result<> commit();
+  // The same with another final path, on the same filesystem (its directory must exist).
+  Result<> commit_as(const std::string& path);
 
  private:
   DurableFile(std::string path, std::string temp, UniqueFd fd)

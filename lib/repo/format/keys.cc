@@ -129,6 +129,26 @@ BlobId content_name(std::string_view data) {
   return id;
 }
 
+static_assert(sizeof(crypto_generichash_state) <= 384);
+
+ContentNamer::ContentNamer() {
+  ensure_sodium();
+  crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(state_.data()), nullptr, 0,
+                          BlobId::kSize);
+}
+
+void ContentNamer::update(std::string_view data) {
+  crypto_generichash_update(reinterpret_cast<crypto_generichash_state*>(state_.data()), u8(data),
+                            data.size());
+}
+
+BlobId ContentNamer::finish() {
+  BlobId id;
+  crypto_generichash_final(reinterpret_cast<crypto_generichash_state*>(state_.data()),
+                           id.mutable_bytes().data(), BlobId::kSize);
+  return id;
+}
+
 size_t seal_overhead(const RepoKeys& keys) {
   return keys.encrypted ? crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
                               crypto_aead_xchacha20poly1305_ietf_ABYTES

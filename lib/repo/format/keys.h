@@ -34,6 +34,17 @@ BlobId blob_id(const RepoKeys& keys, std::string_view plaintext);
 // BLAKE2b-256 of `data`, unkeyed: names packs and index files by their bytes.
 BlobId content_name(std::string_view data);
 
+// content_name() of bytes that arrive piece by piece (a pack written as it fills).
+class ContentNamer {
+ public:
+  ContentNamer();
+  void update(std::string_view data);
+  BlobId finish();
+
+ private:
+  alignas(64) std::array<unsigned char, 384> state_;  // crypto_generichash_state
+};
+
 // Seals `plaintext`; with `compress`, zstd is tried and kept only when it saves space.
 std::string seal(const RepoKeys& keys, std::string_view plaintext, bool compress = true);
 // Opens a sealed envelope: fails naming `what` when it was altered or the key is wrong.

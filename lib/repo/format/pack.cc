@@ -10,44 +10,20 @@ namespace nb::repo {
 namespace {
 constexpr std::string_view kMagic = "nbpack02";
 constexpr size_t kEntrySize = kPackHeaderEntrySize;
-// The target, the largest chunk a blob can be (it is added before the target is checked), and
-// a header of up to ~14,000 blobs.
-constexpr size_t kPackReserve = kPackTargetSize + (1 << 20) + (1 << 20) + 4096;
 }  // namespace
 
-void PackBuilder::add(BlobType type, const BlobId& id, std::string_view sealed,
-                      uint32_t raw_length) {
-  // Room for a whole pack up front. Left to grow by doubling, the buffer went from 16 to
-  // 32 MiB on the blob that crossed the target, copying 16 MiB while both were live: ~48 MiB of
-  // a backup's peak RSS for one pack. Untouched reserved pages are not resident, so a small
-  // pack (a run's few listings) costs only what it holds.
-  if (bytes_.capacity() < kPackReserve && bytes_.size() + sealed.size() <= kPackReserve) {
-    bytes_.reserve(kPackReserve);
-  }
-  blobs_.push_back({type, id, static_cast<uint32_t>(bytes_.size()),
-                    static_cast<uint32_t>(sealed.size()), raw_length});
-  bytes_.append(sealed);
-}
-
-std::string PackBuilder::finish(const RepoKeys& keys) {
+std::string encode_pack_tail(const RepoKeys& keys, const std::vector<PackBlob>& blobs) {
   std::string header;
-  header.reserve(blobs_.size() * kEntrySize);
-  for (const auto& b : blobs_) {
+  header.reserve(blobs.size() * kEntrySize);
+  for (const auto& b : blobs) {
     header.push_back(static_cast<char>(b.type));
     put_bytes(header, b.id);
     put_u32(header, b.length);
     put_u32(header, b.raw_length);
   }
-  const std::string sealed = seal(keys, header);
-  std::string out = std::move(bytes_);
-  // The header goes on in place when the reserve has room for it (it has, unless the pack holds
-  // many thousands of tiny blobs); otherwise the buffer grows once here.
-  out.reserve(out.size() + sealed.size() + 4 + kMagic.size());
-  out.append(sealed);
-  put_u32(out, static_cast<uint32_t>(sealed.size()));
+  std::string out = seal(keys, header);
+  put_u32(out, static_cast<uint32_t>(out.size()));
   out.append(kMagic);
-  bytes_.clear();
-  blobs_.clear();
   return out;
 }
 

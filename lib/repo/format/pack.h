@@ -40,19 +40,8 @@ struct PackBlob {
   uint32_t raw_length = 0;  // plaintext bytes
 };
 
-class PackBuilder {
- public:
-  void add(BlobType type, const BlobId& id, std::string_view sealed, uint32_t raw_length);
-  size_t size() const { return bytes_.size(); }
-  bool empty() const { return blobs_.empty(); }
-  const std::vector<PackBlob>& blobs() const { return blobs_; }
-  // The pack's bytes; the builder is empty afterwards (blobs() too).
-  std::string finish(const RepoKeys& keys);
-
- private:
-  std::string bytes_;
-  std::vector<PackBlob> blobs_;
-};
+// What follows a pack's blobs: the sealed header listing `blobs`, its length, the magic.
+std::string encode_pack_tail(const RepoKeys& keys, const std::vector<PackBlob>& blobs);
 
 std::string pack_name(const BlobId& pack_id);
 

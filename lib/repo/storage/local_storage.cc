@@ -29,6 +29,38 @@ class FlockLock final : public StorageLock {
   UniqueFd fd_;
 };
 
+// Creates `dir` (and parents up to `root`) 0700; a directory created here is made durable in
+// its parent before any file in it is, so a synced file is never lost with its directory entry.
+Result<> ensure_dir(const std::string& root, const std::string& dir) {
+  struct ::stat st;
+  if (::stat(dir.c_str(), &st) == 0) return {};
+  if (dir.size() <= root.size()) return {};
+  if (auto r = ensure_dir(root, parent_path(dir)); !r) return r;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return errno_error("create directory", dir, errno);
+  }
+  return fsync_dir(parent_path(dir));
+}
+
+// A temp file in the prefix's directory, renamed to its name on commit (same filesystem).
+class LocalPendingFile final : public PendingFile {
+ public:
+  LocalPendingFile(DurableFile file, std::string root)
+      : file_(std::move(file)), root_(std::move(root)) {}
+
+  Result<> append(std::string_view data) override { return file_.write(data); }
+
+  Result<> commit(const std::string& name) override {
+    const std::string path = root_ + "/" + name;
+    if (auto r = ensure_dir(root_, parent_path(path)); !r) return r;
+    return file_.commit_as(path);
+  }
+
+ private:
+  DurableFile file_;
+  std::string root_;
+};
+
 // Calls `visit(relative name, size)` for every regular file below `dir` (relative to root).
 using FileVisitor = std::function<Result<>(const std::string&, uint64_t)>;
 
@@ -68,8 +100,18 @@ class LocalStorage final : public Storage {
 
   Result<> put(const std::string& name, std::string_view data) override {
     const std::string path = describe(name);
-    if (auto r = ensure_dir(parent_path(path)); !r) return r;
+    if (auto r = ensure_dir(root_, parent_path(path)); !r) return r;
     return write_file_durably(path, data, 0600);
+  }
+
+  Result<std::unique_ptr<PendingFile>> create_pending(const std::string& prefix) override {
+    const auto slash = prefix.find_last_of('/');
+    const std::string dir =
+        slash == std::string::npos ? root_ : root_ + "/" + prefix.substr(0, slash);
+    if (auto r = ensure_dir(root_, dir); !r) return std::unexpected(r.error());
+    auto file = DurableFile::create(dir + "/pending", 0600);
+    if (!file) return std::unexpected(file.error());
+    return std::make_unique<LocalPendingFile>(std::move(*file), root_);
   }
 
   Result<std::string> get(const std::string& name) const override {
@@ -154,19 +196,6 @@ class LocalStorage final : public Storage {
   std::string describe(const std::string& name) const override { return root_ + "/" + name; }
 
  private:
-  // Creates `dir` (and parents) 0700; a directory created here is made durable in its parent
-  // before any file in it is, so a synced file is never lost with its directory entry.
-  Result<> ensure_dir(const std::string& dir) {
-    struct ::stat st;
-    if (::stat(dir.c_str(), &st) == 0) return {};
-    if (dir.size() <= root_.size()) return {};
-    if (auto r = ensure_dir(parent_path(dir)); !r) return r;
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return errno_error("create directory", dir, errno);
-    }
-    return fsync_dir(parent_path(dir));
-  }
-
   std::string root_;
 };
 

@@ -31,6 +31,19 @@ class StorageLock {
   virtual ~StorageLock() = default;
 };
 
+// A file written piece by piece and stored under a name chosen once it is complete: a pack is
+// named by the hash of all its bytes, and a writer that had to hold it whole before putting it
+// kept 16 MiB per pack in memory. Nothing is visible under any name before commit(); destroyed
+// without a commit it leaves nothing, and a writer that dies leaves only a leftover that
+// list_incomplete() shows.
+class PendingFile {
+ public:
+  virtual ~PendingFile() = default;
+  virtual Result<> append(std::string_view data) = 0;
+  // What put(name, every appended byte) promises. The file cannot be appended to afterwards.
+  virtual Result<> commit(const std::string& name) = 0;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -39,6 +52,9 @@ class Storage {
   // durable: a crash or power loss after put() returns never loses or tears it. On failure
   // the name holds its earlier content or nothing, never part of `data`.
   virtual Result<> put(const std::string& name, std::string_view data) = 0;
+
+  // A file to be put piece by piece under a name that starts with `prefix` ("data/").
+  virtual Result<std::unique_ptr<PendingFile>> create_pending(const std::string& prefix) = 0;
 
   // The whole content. A missing name fails with code ENOENT.
   virtual Result<std::string> get(const std::string& name) const = 0;

@@ -30,9 +30,11 @@ store::Entry entry(uint64_t n) {
 std::string written_store() {
   store::HashStore store;
   store::WriteBack a, b;
-  for (uint64_t i = 0; i < 200; ++i) a.updates.emplace_back("/srv/f" + std::to_string(i), entry(i));
+  std::vector<std::string> names;  // the updates' paths are views
+  for (uint64_t i = 0; i < 200; ++i) names.push_back("/srv/f" + std::to_string(i));
+  for (uint64_t i = 0; i < 200; ++i) a.updates.emplace_back(names[i], entry(i));
   a.updates.emplace_back("/etc/quote\"back\\slash\ttab", entry(7));
-  a.updates.emplace_back(std::string("/data/caf\xe9-\xff.txt"), entry(8));
+  a.updates.emplace_back("/data/caf\xe9-\xff.txt", entry(8));
   a.updates.emplace_back("/unicode/é/😀", entry(9));
   auto untrusted = entry(10);
   untrusted.trusted = false;
