@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <future>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -88,6 +91,11 @@ class ExecFs final : public NodeFs {
 
  private:
   Result<RemoteSession*> session(Link& link);
+  Result<Link> open_link() const;
+  bool is_large(const std::vector<std::string>& run) const;
+  Result<> read_in_turn(RemoteSession& main, const std::vector<std::string>& run, ReadSink& sink);
+  Result<> read_pipelined(RemoteSession& main, std::span<const std::vector<std::string>> plan,
+                          ReadSink& sink);
   Result<SmallBatch> fetch_small(RemoteSession& s, const std::vector<std::string>& paths);
   Result<> deliver_small(const SmallBatch& batch, ReadSink& sink);
   Result<> read_streamed(RemoteSession& s, const std::string& path, ReadSink& sink);
@@ -96,6 +104,8 @@ class ExecFs final : public NodeFs {
   Link main_;  // the walk, stats and large files
   Link bulk_;  // runs of small files, fetched while the previous run is handed to the sink
   std::unordered_map<std::string, uint64_t> sizes_;  // from the last walk, to plan reads
+  // bulk_ while it logs in. Declared last: destroyed first, it waits for the login to end.
+  std::future<Result<Link>> bulk_opening_;
 };
 
 Result<RemoteSession*> ExecFs::session(Link& link) {
@@ -289,17 +299,14 @@ Result<> ExecFs::read_streamed(RemoteSession& s, const std::string& path, ReadSi
   return {};
 }
 
-// The plan: runs of small files (one tar request each) and single large files, in order. Every
-// request of the plan is sent at once, so the node works through them without waiting for a
-// turn-around per batch. Small runs go to a second session, read on another thread while this
-// one hands the previous run to the sink: the network and the repository's disk work at the
-// same time, and a large file streaming on the first session does not stop the prefetch.
-Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sink) {
+// The plan: runs of small files (one tar request each) and single large files, in order.
+std::vector<std::vector<std::string>> plan_reads(
+    const std::vector<std::string>& paths, const std::unordered_map<std::string, uint64_t>& sizes) {
   std::vector<std::vector<std::string>> plan;
   uint64_t run_bytes = kBatchBytes;
   for (const auto& path : paths) {
-    const auto size = sizes_.find(path);
-    const uint64_t bytes = size == sizes_.end() ? 0 : size->second;
+    const auto size = sizes.find(path);
+    const uint64_t bytes = size == sizes.end() ? 0 : size->second;
     if (bytes > kWholeFileLimit) {
       plan.push_back({path});
       run_bytes = kBatchBytes;  // the next small file starts a new run
@@ -312,15 +319,73 @@ Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sin
     plan.back().push_back(path);
     run_bytes += bytes;
   }
-  const auto is_large = [&](const std::vector<std::string>& run) {
-    const auto size = sizes_.find(run.front());
-    return run.size() == 1 && size != sizes_.end() && size->second > kWholeFileLimit;
-  };
+  return plan;
+}
+
+bool ExecFs::is_large(const std::vector<std::string>& run) const {
+  const auto size = sizes_.find(run.front());
+  return run.size() == 1 && size != sizes_.end() && size->second > kWholeFileLimit;
+}
+
+Result<Link> ExecFs::open_link() const {
+  auto c = SshConnection::open(target_);
+  if (!c) return std::unexpected(c.error());
+  auto started = RemoteSession::start(**c, /*check_tools=*/false);
+  if (!started) return std::unexpected(started.error());
+  return Link{std::move(*c), std::move(started->session)};
+}
+
+// Small runs go to a second session, read on another thread while the main one hands the
+// previous run to the sink: the network and the repository's disk work at the same time, and
+// a large file streaming on the main session does not stop the prefetch. That session costs a
+// login, which costs what the node's shell start-up costs (seconds for a login shell that
+// initialises pyenv and cargo): a read of a single run does without it, and a longer one
+// starts it in the background while the main session reads runs one after the other.
+Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sink) {
+  const auto plan = plan_reads(paths, sizes_);
   auto main = session(main_);
   if (!main) return std::unexpected(main.error());
+  size_t i = 0;
+  if (!bulk_.session) {
+    const auto small_runs =
+        std::count_if(plan.begin(), plan.end(), [&](const auto& run) { return !is_large(run); });
+    if (small_runs >= 2 && !bulk_opening_.valid()) {
+      bulk_opening_ = std::async(std::launch::async, [this] { return open_link(); });
+    }
+    const auto bulk_ready = [&] {
+      return bulk_opening_.valid() &&
+             bulk_opening_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    };
+    for (; i < plan.size() && !bulk_ready(); ++i) {
+      if (auto r = read_in_turn(**main, plan[i], sink); !r) return r;
+    }
+    if (i == plan.size()) return {};
+    auto link = bulk_opening_.get();
+    if (!link) return std::unexpected(link.error());
+    bulk_ = std::move(*link);
+  }
+  return read_pipelined(**main, std::span(plan).subspan(i), sink);
+}
+
+// One run on the main session, its reply read before the next run is asked for.
+Result<> ExecFs::read_in_turn(RemoteSession& main, const std::vector<std::string>& run,
+                              ReadSink& sink) {
+  const std::string list = nul_list(run);
+  main.request("tar", list);
+  main.request("stat", list);  // after tar has read them: a change during the read shows
+  if (is_large(run)) return read_streamed(main, run.front(), sink);
+  auto batch = fetch_small(main, run);
+  if (!batch) return std::unexpected(batch.error());
+  return deliver_small(*batch, sink);
+}
+
+// Every request of the plan is sent at once, so the node works through them without waiting
+// for a turn-around per run.
+Result<> ExecFs::read_pipelined(RemoteSession& main, std::span<const std::vector<std::string>> plan,
+                                ReadSink& sink) {
   RemoteSession* bulk = nullptr;
   for (const auto& run : plan) {
-    RemoteSession* s = *main;
+    RemoteSession* s = &main;
     if (!is_large(run)) {
       if (bulk == nullptr) {
         auto b = session(bulk_);
@@ -345,7 +410,7 @@ Result<> ExecFs::read_files(const std::vector<std::string>& paths, ReadSink& sin
   size_t fetching = start_fetch(0);
   for (size_t i = 0; i < plan.size(); ++i) {
     if (is_large(plan[i])) {
-      if (auto r = read_streamed(**main, plan[i].front(), sink); !r) return r;
+      if (auto r = read_streamed(main, plan[i].front(), sink); !r) return r;
       continue;
     }
     auto batch = next.get();  // plan[i] is the run being fetched

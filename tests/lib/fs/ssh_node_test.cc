@@ -5,7 +5,11 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 
 #include "fs/ssh/exec_fs.h"
 #include "fs/ssh/sftp_fs.h"
@@ -245,4 +249,64 @@ TEST_CASE("exec transport on a node without GNU find and tar falls back to sftp"
   REQUIRE(fs);
   CHECK((*fs)->describe().starts_with("sftp "));
   CHECK_FALSE((*fs)->capabilities().inode);
+}
+
+namespace {
+
+// This process's TCP connections to `port` on the loopback: how many logins an NodeFs holds.
+size_t connections_to(int port) {
+  std::set<std::string> ours;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(fd.path(), ec).string();
+    if (target.starts_with("socket:[")) ours.insert(target.substr(8, target.size() - 9));
+  }
+  char hex_port[8];
+  std::snprintf(hex_port, sizeof hex_port, ":%04X", port);
+  size_t n = 0;
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  std::getline(tcp, line);  // the header
+  while (std::getline(tcp, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+    fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >>
+        timeout >> inode;
+    n += remote.ends_with(hex_port) && state == "01" && ours.contains(inode);
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("exec: a read of one run logs in once, a read of many runs still restores whole",
+          "[ssh]") {
+  // A second session is a second login, and a login costs the node's shell start-up (seconds
+  // for a root with pyenv): a read that one run covers must not pay it.
+  BackupFixture fx(nodes_under_test().at(2));
+  REQUIRE(fx.fs->describe().starts_with("exec"));
+  fx.make_files(20);
+  auto first = fx.run();
+  REQUIRE(first.ok);
+  CHECK(first.counts.added == 20);
+  CHECK(connections_to(SshServer::instance().port()) == 1);
+
+  // Runs hold at most 1,024 files: 2,500 new ones are three runs. The second session starts
+  // while the first reads; whichever session reads a run, every file is stored.
+  for (int i = 0; i < 2500; ++i) {
+    fx.write("many/f" + std::to_string(i), "content " + std::to_string(i * 7919));
+  }
+  auto second = fx.run();
+  REQUIRE(second.ok);
+  CHECK(second.counts.added == 2500);
+  CHECK(second.counts.errors == 0);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  auto report = repo::restore(*fx.repo, *latest, {}, fx.dir / "out", {});
+  REQUIRE(report);
+  CHECK(report->errors.empty());
+  for (int i : {0, 1023, 1024, 2047, 2048, 2499}) {
+    CHECK(read_whole(fx.dir / "out" + fx.file("many/f" + std::to_string(i))) ==
+          "content " + std::to_string(i * 7919));
+  }
 }
