@@ -1,5 +1,6 @@
 #include "nodebackupd/job_runner.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include "nodebackupd/health.h"
@@ -48,6 +49,10 @@ JobOutcome run_backup(const config::NodeConfig& node, store::HashStore& store,
   // Measured here, off the event loop: it walks every entry of the node.
   outcome.untrusted = store.untrusted(node.id, kAlarmExamples);
   outcome.trusted_entries = store.entries(node.id)->size() - outcome.untrusted.count;
+  // A run's scan and per-file state (~110 bytes a file) are freed by now, but glibc keeps
+  // freed pages of a thread's arena: without this an idle daemon stayed at its last run's
+  // peak (53 MiB after a 100,000-file run against 24 MiB before it).
+  ::malloc_trim(0);
   return outcome;
 }
 
