@@ -21,12 +21,24 @@ constexpr uint32_t kChunk = 64 << 10;
 constexpr uint64_t kWholeFileLimit = 1 << 20;
 // What a file held whole may reach while it is read before it counts as changed while read.
 constexpr uint64_t kGrowthLimit = 16 * kWholeFileLimit;
-constexpr size_t kFilesPerChannel = 128;
-// READs in flight: a few per buffered file, more for the one being streamed. Both bounded so
-// that the READ replies a channel is owed (128 × 2 × 64 KiB + 32 × 64 KiB = 18 MiB) always fit
-// in its receive window (sftp_channel.cc).
+// Files open at once per channel: each is a descriptor in the node's sftp-server, whose limit
+// is commonly 1,024, so this stays well under it. A file costs three round trips (open; fstat
+// and read; fstat and close), and what is in flight is what keeps a long link busy: at 50 ms,
+// 128 files left it mostly idle.
+constexpr size_t kFilesPerChannel = 384;
+// The first READ of a file, sent with its FSTAT before its size is known: most files fit.
+constexpr uint32_t kFirstRead = 32 << 10;
+// READs in flight: a few per buffered file, more for the one being streamed.
 constexpr size_t kReadsPerSmallFile = 2;
 constexpr size_t kReadsPerStreamedFile = 32;
+// What a channel's READs in flight may ask for plus what it holds of files not yet handed to
+// the sink. The first part must fit in its receive window (sftp_channel.cc) whatever the files
+// turn out to hold, so the server can always send every reply it owes; the second keeps the
+// memory of hundreds of open files bounded when they are not small. A file whose next READ
+// would pass this waits in the channel's starved list, except the one being streamed (its
+// READs are few, and the files queued behind it wait for it) and the oldest starved file when
+// the channel has no READ out (someone must go on).
+constexpr uint64_t kInFlightLimit = 24 << 20;
 
 // One file on its way: what was asked for it and what came back.
 struct FileRead {
@@ -38,8 +50,8 @@ struct FileRead {
   bool stat_done = false;
   FileMeta opened;
   bool large = false;
-  uint64_t next = 0;         // first offset not asked for
-  uint64_t target = kChunk;  // read at least this far: a chunk past the size, to see EOF
+  uint64_t next = 0;             // first offset not asked for
+  uint64_t target = kFirstRead;  // read at least this far: a byte past the size, to see EOF
   uint64_t eof_at = UINT64_MAX;
   std::vector<std::pair<uint64_t, uint32_t>> gaps;  // the rest of short reads before EOF
   std::map<uint64_t, std::string> chunks;           // received, not handed to the sink
@@ -49,6 +61,8 @@ struct FileRead {
   std::optional<Error> error;
   bool queued = false;   // waiting for the sink
   bool emitted = false;  // end() called
+  bool starved = false;  // in its channel's starved list
+  uint64_t held = 0;     // bytes of `chunks`
 };
 
 enum class Kind : uint8_t { open, stat_before, read, stat_after, close };
@@ -64,7 +78,10 @@ struct ChannelState {
   SftpChannel* channel;
   std::unordered_map<uint32_t, Request> requests;
   size_t files = 0;
-  Clock::duration waited{};  // in poll() with requests out and no reply since
+  uint64_t owed = 0;           // bytes the READs in flight ask for
+  uint64_t held = 0;           // bytes received and not yet handed to the sink
+  std::deque<size_t> starved;  // files that have a READ to send once there is room
+  Clock::duration waited{};    // in poll() with requests out and no reply since
 };
 
 class Reader {
@@ -72,7 +89,7 @@ class Reader {
   Reader(const std::vector<SftpChannel*>& channels, const std::vector<std::string>& paths,
          ReadSink& sink, std::chrono::milliseconds timeout)
       : paths_(paths), sink_(sink), timeout_(timeout), files_(paths.size()) {
-    for (auto* c : channels) channels_.push_back(ChannelState{c, {}, 0, {}});
+    for (auto* c : channels) channels_.push_back(ChannelState{c});
   }
 
   Result<> run() {
@@ -96,7 +113,10 @@ class Reader {
   // Opens the next files on every channel that has room for more.
   void start_files() {
     for (size_t c = 0; c < channels_.size(); ++c) {
-      while (channels_[c].files < kFilesPerChannel && next_path_ < paths_.size()) {
+      feed_starved(c);
+      while (channels_[c].files < kFilesPerChannel && next_path_ < paths_.size() &&
+             in_flight(channels_[c]) + kFirstRead <= kInFlightLimit &&
+             channels_[c].starved.empty()) {
         auto f = std::make_unique<FileRead>();
         f->index = next_path_++;
         f->channel = c;
@@ -116,7 +136,42 @@ class Reader {
     const uint32_t id = ch.channel->send(type, fields);
     ch.requests.emplace(id, Request{f.index, kind, offset, length});
     ++f.requests;
-    if (kind == Kind::read) ++f.reads;
+    if (kind == Kind::read) ++f.reads, ch.owed += length;
+  }
+
+  static uint64_t in_flight(const ChannelState& ch) { return ch.owed + ch.held; }
+
+  // Whether `f` may send a READ of `length` now; if not, it waits in the starved list.
+  bool room_for(FileRead& f, uint32_t length) {
+    auto& ch = channels_[f.channel];
+    if (in_flight(ch) + length <= kInFlightLimit || streamer_ == f.index) return true;
+    if (ch.owed == 0 && (feeding_ == f.index || ch.starved.empty())) return true;
+    if (!f.starved) {
+      f.starved = true;
+      ch.starved.push_back(f.index);
+    }
+    return false;
+  }
+
+  // Replies or deliveries made room: starved files send the READs they were holding back,
+  // oldest first.
+  void feed_starved(size_t c) {
+    auto& ch = channels_[c];
+    while (!ch.starved.empty() && !fatal_ &&
+           (ch.owed == 0 || in_flight(ch) + kChunk <= kInFlightLimit)) {
+      const size_t i = ch.starved.front();
+      ch.starved.pop_front();
+      FileRead* f = files_[i].get();
+      if (f == nullptr) continue;
+      f->starved = false;
+      feeding_ = i;
+      if (f->next == 0 && !f->stat_done && !f->error && room_for(*f, kFirstRead)) {
+        send_read(*f, 0, kFirstRead);
+        f->next = kFirstRead;
+      }
+      advance(*f);
+      feeding_ = kNone;
+    }
   }
 
   void send_handle_request(FileRead& f, Kind kind, uint8_t type) {
@@ -142,7 +197,7 @@ class Reader {
     ch.requests.erase(it);
     FileRead& f = *files_[req.file];
     --f.requests;
-    if (req.kind == Kind::read) --f.reads;
+    if (req.kind == Kind::read) --f.reads, ch.owed -= req.length;
     if (!f.error) {
       switch (req.kind) {
         case Kind::open:
@@ -162,6 +217,7 @@ class Reader {
       }
     }
     advance(f);
+    feed_starved(c);
   }
 
   void on_open(FileRead& f, const wire::Reply& reply) {
@@ -172,8 +228,10 @@ class Reader {
     }
     // Asked together: most files fit in the first chunk, so one round trip brings both.
     send_handle_request(f, Kind::stat_before, wire::kFstat);
-    send_read(f, 0, kChunk);
-    f.next = kChunk;
+    if (room_for(f, kFirstRead)) {
+      send_read(f, 0, kFirstRead);
+      f.next = kFirstRead;
+    }
   }
 
   std::optional<FileMeta> attrs_reply(FileRead& f, const wire::Reply& reply, const char* op) {
@@ -195,7 +253,10 @@ class Reader {
     }
     f.opened = *meta;
     f.stat_done = true;
-    f.target = std::max(f.target, meta->size + kChunk);
+    // A read that ends short at or past the size is the end of the file (on_read), so reading
+    // one byte past the size is enough: a chunk past it cost every file one more READ, and
+    // that READ one more round trip, since it went out only when this reply came.
+    f.target = std::max(f.target, meta->size + 1);
     f.large = meta->size > kWholeFileLimit;
     if (f.large) waiting_large_.push_back(f.index);
   }
@@ -224,6 +285,8 @@ class Reader {
       return;
     }
     f.chunks.emplace(req.offset, data);
+    f.held += data.size();
+    channels_[f.channel].held += data.size();
     if (data.size() < req.length) {
       // The draft promises a short read only at end of file; a server that shortens reads
       // anyway is asked for the rest, up to the size the file had when opened.
@@ -274,9 +337,11 @@ class Reader {
     while (f.reads < limit) {
       if (!f.gaps.empty()) {
         const auto [offset, length] = f.gaps.back();
+        if (!room_for(f, length)) break;
         f.gaps.pop_back();
         if (offset < f.eof_at) send_read(f, offset, length);
       } else if (f.next < f.target && f.next < f.eof_at) {
+        if (!room_for(f, kChunk)) break;
         send_read(f, f.next, kChunk);
         f.next += kChunk;
       } else {
@@ -315,6 +380,9 @@ class Reader {
       if (f.delivered + chunk.size() > f.eof_at) chunk = chunk.substr(0, f.eof_at - f.delivered);
       if (auto r = sink_.data(chunk); !r) fatal_ = r.error();
       f.delivered += chunk.size();
+      const size_t stored = f.chunks.begin()->second.size();
+      f.held -= stored;
+      channels_[f.channel].held -= stored;
       f.chunks.erase(f.chunks.begin());
     }
     return !fatal_;
@@ -358,6 +426,7 @@ class Reader {
     FileRead* f = files_[i].get();
     if (f == nullptr || !f->emitted || f->requests > 0) return;
     --channels_[f->channel].files;
+    channels_[f->channel].held -= f->held;  // what a failed file received and never handed over
     ++finished_;
     files_[i].reset();
   }
@@ -424,6 +493,7 @@ class Reader {
   size_t next_path_ = 0;
   size_t finished_ = 0;
   size_t streamer_ = kNone;           // the large file the sink is receiving
+  size_t feeding_ = kNone;            // the starved file feed_starved() is giving its turn
   std::deque<size_t> ready_;          // complete (or failed) files waiting for the streamer
   std::deque<size_t> waiting_large_;  // large files waiting for their turn to stream
   std::optional<Error> fatal_;

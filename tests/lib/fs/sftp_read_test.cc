@@ -150,6 +150,41 @@ TEST_CASE("sftp reads a mixed batch at once: small, large, empty, unreadable, va
   }
 }
 
+TEST_CASE("sftp reads more than may be in flight at once: every file whole, none stalled",
+          "[ssh][sftp]") {
+  // 170 files, most of 700 KiB: more than a channel may hold or ask for at once (24 MiB each), with
+  // files streamed past the whole-file limit and small ones among them: reads wait for room,
+  // the oldest waiting file always goes on, and everything arrives.
+  TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+  std::map<std::string, std::string> expected;
+  std::vector<std::string> paths;
+  for (unsigned i = 0; i < 170; ++i) {
+    // The first file streams long enough for those after it to complete and queue behind it.
+    const size_t size = i == 0        ? 48 << 20
+                        : i % 17 == 5 ? (2 << 20) + i
+                        : i % 10 == 3 ? 100 + i
+                                      : 700 << 10;
+    const std::string path = dir / ("f" + std::to_string(i));
+    expected[path] = content_of(size, 7000 + i);
+    write_file(path, expected[path]);
+    paths.push_back(path);
+  }
+  auto node = sftp_node(SshServer::instance().target());
+  CheckingSink sink;
+  REQUIRE(node->read_files(paths, sink));
+  CHECK(sink.violations.empty());
+  for (const auto& v : sink.violations) UNSCOPED_INFO(v);
+  REQUIRE(sink.files.size() == paths.size());
+  for (const auto& [path, content] : expected) {
+    INFO(path);
+    const auto& f = sink.files.at(path);
+    REQUIRE(f.outcome.has_value());
+    REQUIRE(f.outcome->has_value());
+    CHECK(f.content == content);
+  }
+}
+
 TEST_CASE("a sink that refuses data fails the sftp batch with its error, the next batch reads",
           "[ssh][sftp]") {
   TempDir dir;
