@@ -26,7 +26,7 @@ backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& stor
   // this node's run and is logged; it must never end the process that serves every node.
   // Nothing is written back by a job that did not reach its commit.
   try {
-    options.exclude = node.exclude;
+    options.scan = scan_rules(node);
     auto fs = open_node_fs(node);
     if (!fs) return failed_run(node, fs.error(), log);
     return backup::BackupJob(node.id, node.paths, std::move(options)).run(**fs, store, repo);

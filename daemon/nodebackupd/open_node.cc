@@ -21,4 +21,11 @@ Result<std::unique_ptr<fs::NodeFs>> open_node_fs(const config::NodeConfig& node)
   return fs::ssh::open_sftp_fs(target);
 }
 
+backup::ScanRules scan_rules(const config::NodeConfig& node) {
+  backup::ScanRules rules{node.exclude, node.exclude_larger_than};
+  rules.exclude.insert(rules.exclude.end(), node.exclude_from_patterns.begin(),
+                       node.exclude_from_patterns.end());
+  return rules;
+}
+
 }  // namespace nb

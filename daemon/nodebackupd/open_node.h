@@ -4,11 +4,16 @@
 
 #include <memory>
 
+#include "backup/scan.h"
 #include "config/config.h"
 #include "fs/node_fs.h"
 
 namespace nb {
 
 Result<std::unique_ptr<fs::NodeFs>> open_node_fs(const config::NodeConfig& node);
+
+// What the node's walk leaves out: its `exclude` patterns, then those of its `exclude_from`
+// files, and `exclude_larger_than`.
+backup::ScanRules scan_rules(const config::NodeConfig& node);
 
 }  // namespace nb

@@ -22,7 +22,7 @@ bool run_node(const config::NodeConfig& node, store::HashStore& store, repo::Rep
       return false;
     }
     backup::JobOptions options;
-    options.exclude = node.exclude;
+    options.scan = scan_rules(node);
     return backup::BackupJob(node.id, node.paths, options).run(**fs, store, repo).ok;
   } catch (const std::exception& e) {
     spdlog::error("{} backup failed: internal error: {}", node.id, e.what());

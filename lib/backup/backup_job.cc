@@ -69,7 +69,7 @@ class JobRun {
     repo_.prefetch_index();  // read on the other core while this one walks
     // The walk refers to the store's copies of the paths it already holds instead of copying
     // them: a node's paths are then in memory once, not twice.
-    auto scan = scan_roots(fs_, roots_, opts_.exclude, [this] {
+    auto scan = scan_roots(fs_, roots_, opts_.scan, [this] {
       if (!paths_held_) paths_held_ = store_.entries_if_loaded(node_);
       return paths_held_.get();
     });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backup/quick_check.h"
+#include "backup/scan.h"
 #include "fs/node_fs.h"
 #include "repo/repository.h"
 #include "store/hash_store.h"
@@ -26,7 +27,7 @@ struct Progress {
 };
 
 struct JobOptions {
-  std::vector<std::string> exclude;
+  ScanRules scan;  // what the walk leaves out
   // A long run commits (objects, partial snapshot, write-back) after this much content...
   uint64_t checkpoint_bytes = uint64_t{1} << 30;
   // ...or this long after its last commit, so an interrupted run does not start from zero.

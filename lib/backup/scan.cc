@@ -1,7 +1,5 @@
 #include "backup/scan.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <unordered_set>
@@ -17,9 +15,9 @@ std::string_view parent_of(std::string_view path) {
 
 class ScanVisitor final : public fs::WalkVisitor {
  public:
-  ScanVisitor(Scan& scan, const std::string& root, const std::vector<std::string>& exclude,
-              const KnownPaths& known)
-      : scan_(scan), root_(root), exclude_(exclude), known_(known) {}
+  ScanVisitor(Scan& scan, const std::string& root, const ScanRules& rules,
+              const ExcludeRules& exclude, const KnownPaths& known)
+      : scan_(scan), root_(root), rules_(rules), exclude_(exclude), known_(known) {}
 
   bool entry(const std::string& path, const fs::FileMeta& meta) override {
     // The node names its entries, and a node is not trusted: a name outside the walked root,
@@ -37,7 +35,7 @@ class ScanVisitor final : public fs::WalkVisitor {
                   "the node listed an entry before (or without) its directory"));
       return false;
     }
-    if (!first_ && excluded(path, exclude_)) return false;
+    if (!first_ && left_out(path, meta)) return false;
     // The job indexes entries with 32 bits (tree_builder.h); a walk that long is refused
     // rather than wrapped.
     if (scan_.size() >= kMaxScanEntries) {
@@ -69,9 +67,16 @@ class ScanVisitor final : public fs::WalkVisitor {
     return it == known_entries_->end() ? std::string_view() : it->first;
   }
 
+  bool left_out(const std::string& path, const fs::FileMeta& meta) {
+    if (exclude_.excluded(root_, path, meta.type == FileType::directory)) return true;
+    return rules_.exclude_larger_than && meta.type == FileType::regular &&
+           meta.size > *rules_.exclude_larger_than;
+  }
+
   Scan& scan_;
   const std::string& root_;
-  const std::vector<std::string>& exclude_;
+  const ScanRules& rules_;
+  const ExcludeRules& exclude_;
   const KnownPaths& known_;
   const store::NodeEntries* known_entries_ = nullptr;
   bool first_ = true;
@@ -149,24 +154,12 @@ bool well_formed_descendant(std::string_view root, std::string_view path) {
   return true;
 }
 
-bool excluded(const std::string& path, const std::vector<std::string>& patterns) {
-  const auto slash = path.find_last_of('/');
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  for (const auto& pattern : patterns) {
-    const bool whole_path = pattern.find('/') != std::string::npos;
-    if (whole_path ? ::fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0
-                   : ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
 Result<Scan> scan_roots(fs::NodeFs& fs, const std::vector<std::string>& roots,
-                        const std::vector<std::string>& exclude, const KnownPaths& known) {
+                        const ScanRules& rules, const KnownPaths& known) {
   Scan scan;
+  const ExcludeRules exclude(rules.exclude);
   for (const auto& root : roots) {
-    ScanVisitor visitor(scan, root, exclude, known);
+    ScanVisitor visitor(scan, root, rules, exclude, known);
     auto walked = fs.walk(root, visitor);
     if (walked) continue;
     // A missing or forbidden root is the node's state, reported and counted; anything else

@@ -4,10 +4,12 @@
 
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "backup/exclude.h"
 #include "fs/node_fs.h"
 #include "store/node_entries.h"
 #include "util/error.h"
@@ -67,9 +69,11 @@ inline constexpr size_t kMaxPathLength = 4096;
 // components, none empty, "." or "..".
 bool well_formed_descendant(std::string_view root, std::string_view path);
 
-// Glob patterns (fnmatch): a pattern without '/' matches a name anywhere, one with '/' the
-// whole absolute path.
-bool excluded(const std::string& path, const std::vector<std::string>& patterns);
+// What a walk leaves out.
+struct ScanRules {
+  std::vector<std::string> exclude;             // gitignore-like patterns (exclude.h)
+  std::optional<uint64_t> exclude_larger_than;  // regular files of more bytes than this
+};
 
 // Fails only on an error that makes the whole walk untrustworthy (node unreachable); a root
 // that does not exist or cannot be read is a problem, not a failure.
@@ -78,6 +82,6 @@ bool excluded(const std::string& path, const std::vector<std::string>& patterns)
 // store's bytes, so the caller keeps what `known` returned alive as long as the scan.
 using KnownPaths = std::function<const store::NodeEntries*()>;
 Result<Scan> scan_roots(fs::NodeFs& fs, const std::vector<std::string>& roots,
-                        const std::vector<std::string>& exclude, const KnownPaths& known = {});
+                        const ScanRules& rules, const KnownPaths& known = {});
 
 }  // namespace nb::backup

@@ -44,7 +44,10 @@ struct NodeConfig {
   std::vector<std::string> paths;  // absolute, no trailing slash, no duplicates
   std::chrono::seconds interval{std::chrono::hours(2)};
   std::chrono::seconds jitter{std::chrono::minutes(2)};  // may be zero
-  std::vector<std::string> exclude;
+  std::vector<std::string> exclude;                // gitignore-like patterns (lib/backup/exclude.h)
+  std::vector<std::string> exclude_from;           // files of patterns, read at load
+  std::vector<std::string> exclude_from_patterns;  // what they held, after `exclude`'s
+  std::optional<uint64_t> exclude_larger_than;     // regular files of more bytes are left out
   Retention retain;
   std::optional<SshSettings> ssh;  // set iff type == ssh
   bool operator==(const NodeConfig&) const = default;

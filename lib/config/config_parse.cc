@@ -17,7 +17,9 @@ using detail::required_field;
 // The "defaults" object, applied over the built-in defaults held by a default NodeConfig; the
 // result is the template every node starts from.
 Result<NodeConfig> read_defaults(const Json& value, const FieldPath& at) {
-  const auto object = detail::open_object(value, at, {"interval", "jitter", "exclude", "retain"});
+  const auto object = detail::open_object(
+      value, at,
+      {"interval", "jitter", "exclude", "exclude_from", "exclude_larger_than", "retain"});
   if (!object) return std::unexpected(object.error());
   NodeConfig defaults;
   const auto retain = [&](const Json& retain_value, const FieldPath& retain_at) {
@@ -30,6 +32,11 @@ Result<NodeConfig> read_defaults(const Json& value, const FieldPath& at) {
       },
       [&] {
         return optional_field(*object, "exclude", defaults.exclude, detail::read_string_list);
+      },
+      [&] { return detail::read_exclude_from(*object, defaults); },
+      [&] {
+        return optional_field(*object, "exclude_larger_than", defaults.exclude_larger_than,
+                              detail::read_byte_size);
       },
       [&] { return optional_field(*object, "retain", defaults.retain, retain); },
   });

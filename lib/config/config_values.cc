@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <climits>
 
+#include "util/file.h"
+
 namespace nb::config::detail {
 namespace {
 
@@ -74,6 +76,63 @@ Result<std::string> read_node_id(const Json& value, const FieldPath& at) {
     return at.fail("must be 1 to 64 characters from A-Z a-z 0-9 _ . - and not \".\" or \"..\"");
   }
   return id;
+}
+
+Result<uint64_t> read_byte_size(const Json& value, const FieldPath& at) {
+  constexpr const char* kWhat = "must be a number of bytes, or a string like \"100M\" (K, M, G, T)";
+  if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() == 0) return at.fail("must be more than 0");
+    return value.get<uint64_t>();
+  }
+  if (!value.is_string()) return at.fail(kWhat);
+  const std::string text = value.get<std::string>();
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12 || text.size() > digits + 1) return at.fail(kWhat);
+  uint64_t n = std::stoull(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  const std::string units = "KMGT";
+  if (!unit.empty()) {
+    const auto power = units.find(unit[0]);
+    if (power == std::string::npos) return at.fail(kWhat);
+    n <<= 10 * (power + 1);  // at most 12 digits and 2^40: no overflow
+  }
+  if (n == 0) return at.fail("must be more than 0");
+  return n;
+}
+
+Result<std::vector<std::string>> read_exclude_files(const Json& value, const FieldPath& at) {
+  auto paths = read_path_list(value, at);
+  if (!paths) return std::unexpected(paths.error());
+  std::vector<std::string> patterns;
+  for (size_t i = 0; i < paths->size(); ++i) {
+    auto text = read_file((*paths)[i]);
+    if (!text)
+      return at.index(i).fail("cannot read " + (*paths)[i] + ": " + text.error().message());
+    size_t start = 0;
+    while (start < text->size()) {
+      size_t end = text->find('\n', start);
+      if (end == std::string::npos) end = text->size();
+      std::string line = text->substr(start, end - start);
+      start = end + 1;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      // gitignore: trailing blanks go, unless the last one is quoted with a backslash.
+      while (!line.empty() && (line.back() == ' ' || line.back() == '\t') &&
+             !(line.size() > 1 && line[line.size() - 2] == '\\')) {
+        line.pop_back();
+      }
+      if (line.empty() || line.front() == '#') continue;
+      patterns.push_back(std::move(line));
+    }
+  }
+  return patterns;
+}
+
+Result<void> read_exclude_from(const JsonObject& object, NodeConfig& out) {
+  if (auto r = optional_field(object, "exclude_from", out.exclude_from, read_path_list); !r) {
+    return r;
+  }
+  return optional_field(object, "exclude_from", out.exclude_from_patterns, read_exclude_files);
 }
 
 Result<Retention> read_retention(const Json& value, const FieldPath& at, const Retention& base) {

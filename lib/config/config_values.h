@@ -2,6 +2,7 @@
 // built on the generic readers of json_fields.h.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,19 @@ Result<std::vector<std::string>> read_path_list(const Json& value, const FieldPa
 
 // [A-Za-z0-9_.-]{1,64}, not "." or "..": ids become file and directory names in the repository.
 Result<std::string> read_node_id(const Json& value, const FieldPath& at);
+
+// A byte count: a whole number of bytes, or a string with a unit ("512K", "100M", "2G", "1T";
+// binary multiples), more than 0.
+Result<uint64_t> read_byte_size(const Json& value, const FieldPath& at);
+
+// An array of absolute paths of exclude files on this machine, each read now (one pattern a
+// line, gitignore's format: blank and '#' lines skipped, trailing blanks dropped unless
+// quoted). Returns their patterns in order; a file that cannot be read fails naming it.
+Result<std::vector<std::string>> read_exclude_files(const Json& value, const FieldPath& at);
+
+// "exclude_from" of a node or the defaults: the paths into out.exclude_from, their patterns
+// into out.exclude_from_patterns.
+Result<void> read_exclude_from(const JsonObject& object, NodeConfig& out);
 
 // A retain object: the keys it gives override `base`, the others keep base's values.
 Result<Retention> read_retention(const Json& value, const FieldPath& at, const Retention& base);

@@ -33,6 +33,10 @@ std::string describe_node(const NodeConfig& node) {
          format_duration(node.jitter) + "), retain " + describe_retention(node.retain) + "\n";
   for (const std::string& path : node.paths) out += "    path " + path + "\n";
   for (const std::string& pattern : node.exclude) out += "    exclude " + pattern + "\n";
+  for (const std::string& file : node.exclude_from) out += "    exclude from " + file + "\n";
+  if (node.exclude_larger_than) {
+    out += "    exclude files over " + std::to_string(*node.exclude_larger_than) + " bytes\n";
+  }
   return out;
 }
 

@@ -15,8 +15,9 @@ constexpr std::array<std::string_view, 7> kSshKeys = {
     "host", "port", "user", "identity_file", "known_hosts", "host_key_policy", "transport"};
 
 std::vector<std::string_view> node_keys() {
-  std::vector<std::string_view> keys = {"id",     "type",    "paths", "interval",
-                                        "jitter", "exclude", "retain"};
+  std::vector<std::string_view> keys = {"id",     "type",    "paths",        "interval",
+                                        "jitter", "exclude", "exclude_from", "exclude_larger_than",
+                                        "retain"};
   keys.insert(keys.end(), kSshKeys.begin(), kSshKeys.end());
   return keys;
 }
@@ -65,6 +66,11 @@ Result<NodeConfig> read_node(const Json& value, const FieldPath& at, const NodeC
       [&] { return optional_field(*object, "interval", node.interval, read_duration); },
       [&] { return optional_field(*object, "jitter", node.jitter, read_duration_allow_zero); },
       [&] { return optional_field(*object, "exclude", node.exclude, read_string_list); },
+      [&] { return read_exclude_from(*object, node); },
+      [&] {
+        return optional_field(*object, "exclude_larger_than", node.exclude_larger_than,
+                              read_byte_size);
+      },
       [&] { return optional_field(*object, "retain", node.retain, retain); },
       [&] {
         return node.type == NodeType::ssh ? read_ssh(*object, state_dir, node.ssh)

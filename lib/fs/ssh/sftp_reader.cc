@@ -75,7 +75,7 @@ struct Request {
 };
 
 struct ChannelState {
-  SftpChannel* channel;
+  SftpChannel* channel = nullptr;
   std::unordered_map<uint32_t, Request> requests;
   size_t files = 0;
   uint64_t owed = 0;           // bytes the READs in flight ask for
@@ -89,7 +89,10 @@ class Reader {
   Reader(const std::vector<SftpChannel*>& channels, const std::vector<std::string>& paths,
          ReadSink& sink, std::chrono::milliseconds timeout)
       : paths_(paths), sink_(sink), timeout_(timeout), files_(paths.size()) {
-    for (auto* c : channels) channels_.push_back(ChannelState{c});
+    for (auto* c : channels) {
+      channels_.emplace_back();
+      channels_.back().channel = c;
+    }
   }
 
   Result<> run() {

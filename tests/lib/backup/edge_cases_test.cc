@@ -216,7 +216,7 @@ TEST_CASE("excluded names are neither read nor recorded", "[edge]") {
   fx.make_files(2);
   fx.write("notes.swp", "swap");
   fx.write("cache/big", "cached");
-  fx.options.exclude = {"*.swp", fx.file("cache")};
+  fx.options.scan.exclude = {"*.swp", fx.file("cache")};
   const auto result = fx.run();
   REQUIRE(result.ok);
   CHECK(result.counts.scanned == 2);

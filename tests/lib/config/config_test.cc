@@ -346,3 +346,48 @@ TEST_CASE("config errors are of kind config, whatever their operation", "[config
   CHECK(nb::Error("open", "/x", ENOENT).kind() == nb::ErrorKind::system);
   CHECK(nb::Error("read tar stream", "02_node", EPROTO).kind() == nb::ErrorKind::protocol);
 }
+
+TEST_CASE("exclude_from reads its files at load, and exclude_larger_than takes a unit",
+          "[config][exclude]") {
+  char dir_template[] = "/tmp/nb-exclude-XXXXXX";
+  REQUIRE(::mkdtemp(dir_template) != nullptr);
+  const std::string dir = dir_template;
+  const std::string file = dir + "/excludes";
+  std::ofstream(file) << "# caches\n*.tmp\n\n  \nlogs/   \nspace\\ \n\\#literal\r\n!keep.tmp\n";
+  const auto config = parse_config(
+      config_with(with(kLocalNode, R"("exclude": ["*.swp"], "exclude_from": [")" + file +
+                                       R"("], "exclude_larger_than": "2G")")),
+      kSource);
+  REQUIRE(config);
+  const auto& node = config->nodes[0];
+  CHECK(node.exclude == std::vector<std::string>{"*.swp"});
+  CHECK(node.exclude_from == std::vector<std::string>{file});
+  CHECK(node.exclude_from_patterns ==
+        std::vector<std::string>{"*.tmp", "logs/", "space\\ ", "\\#literal", "!keep.tmp"});
+  CHECK(node.exclude_larger_than == uint64_t{2} << 30);
+
+  // Defaults carry both to a node that sets neither.
+  const auto defaulted = parse_config(
+      config_with(kLocalNode, R"("defaults": {"exclude_from": [")" + file +
+                                  R"("], "exclude_larger_than": 4096}, )"),
+      kSource);
+  REQUIRE(defaulted);
+  CHECK(defaulted->nodes[0].exclude_from_patterns.size() == 5);
+  CHECK(defaulted->nodes[0].exclude_larger_than == 4096u);
+
+  check_error(config_with(with(kLocalNode, R"("exclude_from": [")" + dir + R"(/missing"])")),
+              "nodes[0].exclude_from[0]");
+  CHECK_THAT(error_of(config_with(with(kLocalNode, R"("exclude_from": [")" + dir +
+                                                       R"(/missing"])"))),
+             Contains("cannot read " + dir + "/missing"));
+  check_error(config_with(with(kLocalNode, R"("exclude_from": ["relative"])")),
+              "nodes[0].exclude_from[0]");
+  for (const char* bad : {R"("1X")", R"("M")", R"(0)", R"("0K")", R"(-5)", R"("12.5M")",
+                          R"("9999999999999G")"}) {
+    INFO(bad);
+    check_error(config_with(with(kLocalNode, std::string(R"("exclude_larger_than": )") + bad)),
+                "nodes[0].exclude_larger_than");
+  }
+  std::remove(file.c_str());
+  ::rmdir(dir.c_str());
+}
