@@ -188,3 +188,39 @@ TEST_CASE("http: with tls_cert and tls_key the dashboard is served over HTTPS on
   // Plain HTTP on the TLS port gets no page.
   CHECK(http_get(h.port, "/metrics", {"Authorization: Bearer tls-token"}).status != 200);
 }
+
+TEST_CASE("http: failed runs, which write no snapshot, are in the node's history and chart",
+          "[daemon][http]") {
+  DaemonFixture f;
+  // Nothing listens on port 1: every run fails to connect.
+  f.write_config(json::array({{{"id", "down_node"},
+                               {"type", "ssh"},
+                               {"host", "127.0.0.1"},
+                               {"port", 1},
+                               {"user", "backup"},
+                               {"identity_file", f.dir / "no_key"},
+                               {"paths", {"/etc"}},
+                               {"interval", "1h"},
+                               {"jitter", "0s"}}}),
+                 kHttpLoopback);
+  auto& d = f.start_ready();
+  d.wait_status([](const json& s) {
+    const auto n = DaemonProcess::node(s, "down_node");
+    return n.is_object() && n["runs"]["failed"].get<uint64_t>() >= 1;
+  });
+  d.wait_for_log("dashboard and /metrics on");
+  const int port = dashboard_port(d.log());
+  json runs;
+  wait_until(
+      [&] {
+        runs = json::parse(http_get(port, "/api/nodes/down_node").body)["runs"];
+        return !runs.empty();
+      },
+      "the failed run in /api");
+  CHECK(runs[0]["result"] == "failed");
+  CHECK(runs[0]["snapshot"].is_null());
+  CHECK_THAT(runs[0]["error"].get<std::string>(), Catch::Contains("127.0.0.1:1"));
+  const auto page = http_get(port, "/nodes/down_node");
+  CHECK_THAT(page.body, Catch::Contains("<g class=\"run failed\">"));
+  CHECK_THAT(page.body, Catch::Contains("(" + std::to_string(runs.size()) + " failed)"));
+}
