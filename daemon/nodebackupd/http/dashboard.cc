@@ -353,16 +353,20 @@ void Dashboard::serve_browse(const std::vector<std::string>& parts, bool api, Re
       if (r.id == parts[2]) record = &r;
     }
     if (record == nullptr) return respond(not_found());
+    if (browsing_ >= kMaxBrowsing) {
+      return respond(reply(503, "text/plain; charset=utf-8", "busy; try again\n"));
+    }
+    ++browsing_;
     off_loop([&repo = repo_, history = h->second, record,
               path = std::vector<std::string>(parts.begin() + 3, parts.end()),
               api] { return browse_snapshot(repo, *record, path, api); },
-             [respond = std::move(respond)](BrowseReply r) mutable {
+             [this, respond = std::move(respond)](BrowseReply r) mutable {
                auto res = reply(r.status, r.content_type, std::move(r.body));
                if (!r.filename.empty()) {
                  res.set(bhttp::field::content_disposition,
                          "attachment; filename*=UTF-8''" + url_segment(r.filename));
                }
-               respond(std::move(res));
+               respond(std::move(res), [this] { --browsing_; });
              });
   });
 }

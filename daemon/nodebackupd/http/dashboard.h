@@ -73,6 +73,7 @@ class Dashboard {
   std::vector<std::function<void()>> waiting_;             // for the histories
   std::set<std::string> refreshing_, refresh_again_;       // nodes
   std::map<std::string, std::deque<RunRecord>> failures_;  // since start
+  int browsing_ = 0;                                       // browser requests being read or sent
   std::optional<uint64_t> repo_size_;
   bool sizing_ = false, size_again_ = false;
 };

@@ -37,8 +37,20 @@ inline constexpr std::chrono::seconds kWriteDeadline{60};
 using Request = boost::beast::http::request<boost::beast::http::empty_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 // Called once with the response; dropped if the client has gone meanwhile. Any thread may
-// hold it, but it must be called on the event loop.
-using Responder = std::function<void(Response)>;
+// hold it, but it must be called on the event loop. `sent` (optional) runs on the event loop
+// once the response is written, or abandoned with its client: what a large response holds
+// (memory, a slot) is known to be free again.
+class Responder {
+ public:
+  using Send = std::function<void(Response, std::function<void()>)>;
+  explicit Responder(Send send) : send_(std::move(send)) {}
+  void operator()(Response response, std::function<void()> sent = {}) const {
+    send_(std::move(response), std::move(sent));
+  }
+
+ private:
+  Send send_;
+};
 using RequestHandler = std::function<void(const Request& request, Responder respond)>;
 
 // One client connection as the server sees it, for eviction and shutdown.

@@ -110,9 +110,10 @@ class Session final : public HttpConnection, public std::enable_shared_from_this
     if (server_ == nullptr) return;
     // A handler that throws (a bug) costs this request, not the event loop serving everyone.
     try {
-      server_->handle(request, [self = this->shared_from_this()](Response res) {
-        self->write(std::move(res));
-      });
+      server_->handle(request, Responder([self = this->shared_from_this()](
+                                             Response res, std::function<void()> sent) {
+                        self->write(std::move(res), std::move(sent));
+                      }));
     } catch (const std::exception& e) {
       spdlog::error("http: request {} failed: {}", std::string(request.target()), e.what());
       respond_and_close(error_response(bhttp::status::internal_server_error, "internal error"));
@@ -125,8 +126,12 @@ class Session final : public HttpConnection, public std::enable_shared_from_this
     write(std::move(res));
   }
 
-  void write(Response res) {
-    if (closed_ || response_) return;
+  void write(Response res, std::function<void()> sent = {}) {
+    if (closed_ || response_) {
+      if (sent) sent();
+      return;
+    }
+    sent_ = std::move(sent);
     res.keep_alive(keep_alive_);
     res.prepare_payload();
     if (head_) res.body().clear();  // the length stays that of the GET
@@ -135,6 +140,7 @@ class Session final : public HttpConnection, public std::enable_shared_from_this
     bhttp::async_write(stream_, *response_,
                        [self = this->shared_from_this()](const beast::error_code& ec, size_t) {
                          self->response_.reset();
+                         if (auto done = std::exchange(self->sent_, {})) done();
                          if (ec || !self->keep_alive_) {
                            self->close();
                            return;
@@ -148,6 +154,7 @@ class Session final : public HttpConnection, public std::enable_shared_from_this
   beast::flat_buffer buffer_{kMaxHeaderBytes + 4096};
   std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
   std::unique_ptr<Response> response_;
+  std::function<void()> sent_;  // of response_
   std::optional<std::chrono::steady_clock::time_point> idle_since_;
   bool keep_alive_ = false;
   bool head_ = false;

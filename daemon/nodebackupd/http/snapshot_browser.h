@@ -12,9 +12,11 @@
 
 namespace nb::daemon::http {
 
-// Files larger than this are not served whole from memory: `nodebackupctl restore` is the
-// tool for them.
-inline constexpr uint64_t kMaxDownloadBytes = 256ull << 20;
+// A download is read whole into memory before it is sent: larger files are refused
+// (`nodebackupctl restore` is the tool for them), and at most kMaxBrowsing browser requests
+// are read or sent at once, so the browser holds at most 4 × 64 MiB whatever its clients do.
+inline constexpr uint64_t kMaxDownloadBytes = 64ull << 20;
+inline constexpr int kMaxBrowsing = 4;
 
 struct BrowseReply {
   unsigned status = 200;
