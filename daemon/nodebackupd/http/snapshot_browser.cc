@@ -1,5 +1,6 @@
 #include "nodebackupd/http/snapshot_browser.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -126,39 +127,53 @@ BrowseReply browse_snapshot(repo::Repository& repo, const repo::SnapshotRecord& 
   // Shared, as a backup: a prune (exclusive) cannot remove what is being read meanwhile.
   auto lock = repo.lock(/*exclusive=*/false, /*wait=*/false);
   if (!lock) return error_reply(503, "the repository is busy (prune); try again", api);
-  if (components.empty()) {
-    std::vector<Listed> roots;
-    for (const auto& root : record.roots) roots.push_back({root.path, root.path, &root.entry});
-    return listing(record, "", roots, api);
-  }
   std::string path;
-  for (const auto& c : components) path += "/" + c;
-  auto entry = repo::find_entry(repo, record, path);
-  if (!entry) return failure(entry.error(), api);
-  if (entry->type == FileType::directory && entry->tree) {
-    auto tree = repo::load_tree(repo, *entry->tree);
-    if (!tree) return failure(tree.error(), api);
+  repo::TreeEntry entry;
+  if (components.empty()) {
+    // A node that backs up "/" has that one root, and its children are the top of the tree.
+    const auto whole =
+        std::find_if(record.roots.begin(), record.roots.end(),
+                     [](const repo::SnapshotRoot& root) { return root.path == "/"; });
+    if (whole == record.roots.end()) {
+      std::vector<Listed> roots;
+      for (const auto& root : record.roots) roots.push_back({root.path, root.path, &root.entry});
+      return listing(record, "", roots, api);
+    }
+    entry = whole->entry;
+  } else {
+    for (const auto& c : components) path += "/" + c;
+    auto found = repo::find_entry(repo, record, path);
+    if (!found) return failure(found.error(), api);
+    entry = std::move(*found);
+  }
+  if (entry.type == FileType::directory) {
+    repo::Tree tree;
+    if (entry.tree) {
+      auto loaded = repo::load_tree(repo, *entry.tree);
+      if (!loaded) return failure(loaded.error(), api);
+      tree = std::move(*loaded);
+    }
     std::vector<Listed> children;
-    for (const auto& child : tree->entries) {
+    for (const auto& child : tree.entries) {
       children.push_back({child.name, path + "/" + child.name, &child});
     }
-    return listing(record, path, children, api);
+    return listing(record, path.empty() ? "/" : path, children, api);
   }
   if (api) {
     return {200,
             "application/json",
-            entry_json(components.back(), *entry)
+            entry_json(components.back(), entry)
                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
             {}};
   }
-  if (entry->type == FileType::symlink) {
+  if (entry.type == FileType::symlink) {
     return {200,
             "text/html; charset=utf-8",
             page(path, "<h1>" + escape(path) + "</h1><p>symbolic link to <code>" +
-                           escape(entry->target) + "</code></p>"),
+                           escape(entry.target) + "</code></p>"),
             {}};
   }
-  return download(repo, components.back(), *entry);
+  return download(repo, components.back(), entry);
 }
 
 }  // namespace nb::daemon::http
