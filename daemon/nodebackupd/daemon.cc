@@ -187,6 +187,7 @@ void Daemon::maybe_prune() {
       pruning_ = false;
       if (ok) {
         last_prune_ns_ = now_ns();
+        if (dashboard_) dashboard_->after_prune();
       } else {
         spdlog::error("scheduled prune failed, retried after the next backup: {}", error);
       }

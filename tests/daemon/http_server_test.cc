@@ -224,3 +224,29 @@ TEST_CASE("http: failed runs, which write no snapshot, are in the node's history
   CHECK_THAT(page.body, Catch::Contains("<g class=\"run failed\">"));
   CHECK_THAT(page.body, Catch::Contains("(" + std::to_string(runs.size()) + " failed)"));
 }
+
+TEST_CASE("http: the daemon's scheduled prune takes its snapshots off the dashboard",
+          "[daemon][http]") {
+  DaemonFixture f;
+  f.write_config(DaemonFixture::local_node("01_node", f.src, "1h"),
+                 {{"http", {{"listen", "127.0.0.1:0"}}},
+                  {"prune_interval", "1h"},
+                  {"defaults", {{"retain", {{"last", 1}, {"daily", 0}, {"weekly", 0}}}}}});
+  // Two snapshots before the daemon starts: its history is read from the repository.
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(run_process({NB_DAEMON_BIN, "-c", f.config, "--run-once"}).exit_code == 0);
+  }
+  auto& d = f.start_ready();
+  d.wait_for_log("dashboard and /metrics on");
+  const int port = dashboard_port(d.log());
+  const auto count = [&] {
+    const auto reply = http_get(port, "/api/nodes/01_node/snapshots");
+    return reply.status == 200 ? json::parse(reply.body).size() : 0;
+  };
+  wait_until([&] { return count() == 2; }, "the two --run-once snapshots in /api");
+  // A run, then the first prune since start: one snapshot is kept.
+  REQUIRE(f.ctl({"-s", f.socket, "run", "01_node", "--wait"}).exit_code == 0);
+  d.wait_for_log("prune: removed 2 snapshots");
+  wait_until([&] { return count() == 1; }, "the pruned snapshots gone from /api");
+  CHECK(json::parse(http_get(port, "/api/nodes/01_node/snapshots").body) == f.snapshots("01_node"));
+}

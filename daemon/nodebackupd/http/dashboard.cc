@@ -145,6 +145,13 @@ void Dashboard::after_run(const NodeSlot& slot) {
   refresh_size();
 }
 
+void Dashboard::after_prune() {
+  std::vector<std::string> nodes;
+  for (const auto& [node, history] : histories_) nodes.push_back(node);
+  for (const auto& node : nodes) refresh(node);
+  refresh_size();
+}
+
 void Dashboard::load_histories() {
   off_loop([&repo = repo_] { return http::load_histories(repo); },
            [this](Result<Histories> loaded) {

@@ -36,6 +36,8 @@ class Dashboard {
   // After every run, on the event loop: the node's history and the repository size are
   // brought up to date (off the loop); a failed run joins the in-memory history.
   void after_run(const NodeSlot& slot);
+  // After a prune, on the event loop: every node's history drops the records it removed.
+  void after_prune();
   // Stops serving (the daemon is stopping).
   void close();
 
