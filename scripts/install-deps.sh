@@ -9,7 +9,9 @@ build_packages=(cmake g++ make pkg-config python3
   libzstd-dev libsodium-dev  # repository format 2: zstd blobs; BLAKE2b, XChaCha20, Argon2id
   openssh-server openssh-client procps
   ccache
-  prometheus)  # promtool: the tests check the metrics the daemon exports
+  prometheus  # promtool: the tests check the metrics the daemon exports
+  chromium  # headless, the dashboard's browser test loads its pages and takes screenshots
+  openssl)  # the dashboard's TLS test makes a certificate
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 # Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's

@@ -58,6 +58,8 @@ Daemon::Daemon(config::Config config)
       reporter_(notifier_, chores_) {}
 
 Daemon::~Daemon() {
+  // The dashboard's pool reads the repository too.
+  dashboard_.reset();
   aux_.join();  // its tasks use the store and the repository
   scheduler_.reset();
 }
@@ -92,6 +94,11 @@ Result<> Daemon::start() {
   scheduler_->on_finished(
       [this](const NodeSlot& slot, const JobOutcome& outcome) { after_run(slot, outcome); });
   scheduler_->apply(config_, latest_snapshots(*repo_));
+  if (config_.http) {
+    auto dashboard = http::Dashboard::start(io_, *this, *repo_, *config_.http);
+    if (!dashboard) return std::unexpected(dashboard.error());
+    dashboard_ = std::move(*dashboard);
+  }
   for (const auto& [id, slot] : scheduler_->nodes()) {
     slot->health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
     reporter_.alarms(*slot);
@@ -133,6 +140,7 @@ void Daemon::begin_stop(const char* why) {
   notifier_.stopping();
   reporter_.stop();
   server_->close();
+  if (dashboard_) dashboard_->close();
   keeper_.stop();
   stop_deadline_.expires_after(kStopDeadline);
   stop_deadline_.async_wait([this](const boost::system::error_code& ec) {
@@ -157,6 +165,7 @@ void Daemon::begin_stop(const char* why) {
 void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
   last_node_ = slot.config.id;
   reporter_.alarms(slot);
+  if (dashboard_) dashboard_->after_run(slot);
   keeper_.changed(config_.store_snapshot_interval);
   // One pass over the store's entries serves both the metrics and STATUS=.
   reporter_.after_run(facts(), *scheduler_, config_.metrics_textfile);
@@ -178,6 +187,7 @@ void Daemon::maybe_prune() {
       pruning_ = false;
       if (ok) {
         last_prune_ns_ = now_ns();
+        if (dashboard_) dashboard_->after_prune();
       } else {
         spdlog::error("scheduled prune failed, retried after the next backup: {}", error);
       }

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "nodebackupd/control_requests.h"
 #include "nodebackupd/control_server.h"
+#include "nodebackupd/http/dashboard.h"
 #include "nodebackupd/notifier.h"
 #include "nodebackupd/reporter.h"
 #include "nodebackupd/scheduler.h"
@@ -74,6 +75,7 @@ class Daemon final : private DaemonControl {
   std::unique_ptr<Scheduler> scheduler_;
   ControlRequests requests_{*this};
   std::unique_ptr<ControlServer> server_;
+  std::unique_ptr<http::Dashboard> dashboard_;  // with "http" configured
   Notifier notifier_;
   Reporter reporter_;
   std::optional<std::chrono::microseconds> watchdog_period_;

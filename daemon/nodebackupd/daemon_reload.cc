@@ -24,6 +24,7 @@ void keep_restart_only(const config::Config& running, config::Config& loaded) {
   keep("state_dir", loaded.state_dir, running.state_dir);
   keep("control_socket", loaded.control_socket, running.control_socket);
   keep("max_concurrent_jobs", loaded.max_concurrent_jobs, running.max_concurrent_jobs);
+  keep("http", loaded.http, running.http);
 }
 
 std::string node_list(const std::vector<std::string>& ids) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/http_settings.h"
 #include "util/error.h"
 
 namespace nb::config {
@@ -64,6 +65,7 @@ struct Config {
   // An encrypted repository's passphrase (first line), a file the daemon's user alone may read
   // (0600 or stricter). Unset: the systemd credential nodebackup-repository-password, if any.
   std::optional<std::string> repository_password_file;
+  std::optional<HttpSettings> http;  // unset: no web dashboard, no /metrics over HTTP
   std::vector<NodeConfig> nodes;
 
   const NodeConfig* find_node(std::string_view id) const;  // nullptr if absent

@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 #include "config/config_values.h"
+#include "config/http_parse.h"
 #include "config/json_fields.h"
 #include "config/json_syntax.h"
 #include "config/node_parse.h"
@@ -49,7 +50,7 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
       detail::open_object(root_value, FieldPath(source),
                           {"repository", "state_dir", "control_socket", "store_snapshot_interval",
                            "max_concurrent_jobs", "prune_interval", "metrics_textfile",
-                           "repository_password_file", "defaults", "nodes"});
+                           "repository_password_file", "defaults", "nodes", "http"});
   if (!root) return std::unexpected(root.error());
   Config config;
   config.source = source;
@@ -80,6 +81,7 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
         return optional_field(*root, "repository_password_file", config.repository_password_file,
                               path);
       },
+      [&] { return optional_field(*root, "http", config.http, detail::read_http); },
       [&] { return optional_field(*root, "defaults", defaults, read_defaults); },
       [&] { return required_field(*root, "nodes", config.nodes, nodes); },
   });

@@ -40,6 +40,12 @@ std::string describe_node(const NodeConfig& node) {
   return out;
 }
 
+// "127.0.0.1:9810 (plain)" or "0.0.0.0:9810 (TLS, token)".
+std::string describe_http(const HttpSettings& http) {
+  return http.listen() + (http.tls_cert ? " (TLS" : " (plain") +
+         (http.token_file ? ", token)" : ")");
+}
+
 }  // namespace
 
 const NodeConfig* Config::find_node(std::string_view id) const {
@@ -58,6 +64,7 @@ std::string describe(const Config& config) {
   out += "  prune_interval:          " +
          (config.prune_interval ? format_duration(*config.prune_interval) : "off") + "\n";
   out += "  metrics_textfile:        " + config.metrics_textfile.value_or("off") + "\n";
+  out += "  http:                    " + (config.http ? describe_http(*config.http) : "off") + "\n";
   out += "nodes (" + std::to_string(config.nodes.size()) + "):\n";
   for (const NodeConfig& node : config.nodes) out += describe_node(node);
   return out;
