@@ -163,4 +163,24 @@ int metrics(const Invocation& inv) {
   return kExitOk;
 }
 
+int notify_test(const Invocation& inv) {
+  if (inv.args.size() > 1) return usage("notify-test [TARGET] [--json]");
+  nlohmann::json request = {{"command", "notify-test"}};
+  if (!inv.args.empty()) request["target"] = inv.args[0];
+  int code = kExitOk;
+  const auto reply = one_reply(inv, request, code);
+  if (!reply) return code;
+  if (inv.json) std::cout << reply->dump(2) << "\n";
+  bool all_ok = true;
+  for (const auto& target : reply->value("targets", nlohmann::json::array())) {
+    const bool ok = target.value("ok", false);
+    all_ok = all_ok && ok;
+    if (inv.json) continue;
+    std::cout << target.value("name", std::string("?")) << ": "
+              << (ok ? std::string("sent") : "failed: " + target.value("error", std::string()))
+              << "\n";
+  }
+  return all_ok ? kExitOk : kExitFailure;
+}
+
 }  // namespace nb::ctl

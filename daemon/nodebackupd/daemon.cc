@@ -23,6 +23,7 @@ namespace {
 // Running jobs get this long to reach a checkpoint after SIGTERM; systemd's default stop
 // timeout is 90 s, and the store snapshot must be on disk before it strikes.
 constexpr std::chrono::seconds kStopDeadline{60};
+constexpr std::chrono::seconds kNotifyDrain{5};
 
 }  // namespace
 
@@ -91,11 +92,19 @@ Result<> Daemon::start() {
   scheduler_ = std::make_unique<Scheduler>(io_, store_, *repo_, config_.max_concurrent_jobs);
   scheduler_->on_finished(
       [this](const NodeSlot& slot, const JobOutcome& outcome) { after_run(slot, outcome); });
+  scheduler_->on_started([this](const NodeSlot& slot) { alerts_.run_started(slot); });
+  alerts_.apply(config_);
+  // The snapshot records tell how long each node has gone without a backup, the daemon's own
+  // downtime included: a node stale before the daemon started is reported now.
   scheduler_->apply(config_, latest_snapshots(*repo_));
   for (const auto& [id, slot] : scheduler_->nodes()) {
     slot->health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
+    check_stale(*slot);
     reporter_.alarms(*slot);
+    alerts_.check_alarms(*slot);
   }
+  if (config_.repository_space) check_space();
+  arm_watch();
   watch_signals();
   watchdog_period_ = Notifier::watchdog_period();
   if (watchdog_period_) pet_watchdog();
@@ -132,6 +141,7 @@ void Daemon::begin_stop(const char* why) {
                scheduler_->running());
   notifier_.stopping();
   reporter_.stop();
+  watch_timer_.cancel();
   server_->close();
   keeper_.stop();
   stop_deadline_.expires_after(kStopDeadline);
@@ -146,6 +156,9 @@ void Daemon::begin_stop(const char* why) {
   });
   scheduler_->stop([this] {
     if (auto r = keeper_.save_now(); !r) spdlog::error("hash store: {}", r.error().message());
+    // What the last runs had to say gets a few seconds to go out; a hung target does not
+    // hold the exit up longer.
+    alerts_.stop(std::chrono::steady_clock::now() + kNotifyDrain);
     // Drained, not stopped: with the last timer and the signals gone, run() returns once the
     // handlers already queued (replies to clients, say) have run.
     stop_deadline_.cancel();
@@ -154,9 +167,12 @@ void Daemon::begin_stop(const char* why) {
   });
 }
 
-void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
+void Daemon::after_run(const NodeSlot& finished, const JobOutcome& outcome) {
+  NodeSlot& slot = *scheduler_->nodes().at(finished.config.id);
   last_node_ = slot.config.id;
+  check_stale(slot);
   reporter_.alarms(slot);
+  alerts_.run_finished(slot, outcome.hook_failures);
   keeper_.changed(config_.store_snapshot_interval);
   // One pass over the store's entries serves both the metrics and STATUS=.
   reporter_.after_run(facts(), *scheduler_, config_.metrics_textfile);
@@ -201,8 +217,75 @@ void Daemon::diff(const config::NodeConfig& node,
   });
 }
 
+void Daemon::notify_test(const std::optional<std::string>& target,
+                         std::function<void(nlohmann::json)> done) {
+  spdlog::info("notify-test requested for {}", target.value_or("every target"));
+  alerts_.test(target, std::move(done));
+}
+
 DaemonFacts Daemon::facts() const {
-  return {config_.source, started_ns_, store_.stats(), last_node_};
+  DaemonFacts facts{config_.source,  started_ns_,        store_.stats(), last_node_,
+                    alerts_.stats(), repository_alarms_, std::nullopt};
+  if (config_.repository_space) facts.repository_space = space_.last();
+  return facts;
+}
+
+void Daemon::check_stale(NodeSlot& slot) {
+  slot.health.check_stale(slot.last_success_ns, slot.watching_since_ns, slot.config.stale_limit(),
+                          now_ns());
+}
+
+// Often enough that an alarm is raised within a quarter of its limit, at most once a second
+// (tests set limits of seconds) and at least once a minute.
+void Daemon::arm_watch() {
+  std::chrono::seconds period{60};
+  for (const auto& node : config_.nodes) {
+    period = std::min(
+        period, std::max<std::chrono::seconds>(std::chrono::seconds(1), node.stale_limit() / 4));
+  }
+  if (config_.repository_space) period = std::min(period, config_.repository_space->check_interval);
+  watch_timer_.expires_after(period);
+  watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    watch();
+    arm_watch();
+  });
+}
+
+void Daemon::watch() {
+  for (const auto& [id, slot] : scheduler_->nodes()) {
+    check_stale(*slot);
+    alerts_.check_alarms(*slot);
+  }
+  if (config_.repository_space) {
+    const int64_t due = last_space_check_ns_ +
+                        std::chrono::nanoseconds(config_.repository_space->check_interval).count();
+    if (now_ns() >= due) check_space();
+  }
+  alerts_.renotify();
+}
+
+// statvfs may block (a hung NFS mount): measured on the auxiliary pool.
+void Daemon::check_space() {
+  if (space_checking_) return;
+  space_checking_ = true;
+  asio::post(aux_, [this, path = config_.repository] {
+    auto sample = measure_space(path);
+    asio::post(io_, [this, sample = std::move(sample)] {
+      space_checking_ = false;
+      last_space_check_ns_ = now_ns();
+      if (!sample) {
+        spdlog::warn("repository_space: {}", sample.error().message());
+        return;
+      }
+      if (!config_.repository_space || stopping_) return;
+      repository_alarms_.clear();
+      if (auto alarm = space_.check(*config_.repository_space, *sample, now_ns())) {
+        repository_alarms_.emplace(kRepositorySpace, std::move(*alarm));
+      }
+      alerts_.check_repository_alarms(repository_alarms_);
+    });
+  });
 }
 
 }  // namespace nb::daemon

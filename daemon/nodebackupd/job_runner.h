@@ -3,6 +3,8 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "backup/backup_job.h"
 #include "config/config.h"
@@ -15,6 +17,8 @@ struct JobOutcome {
   backup::JobResult result;
   size_t trusted_entries = 0;
   store::HashStore::Untrusted untrusted;
+  // Hooks that failed without failing the run ("before_failure": "continue", or `after`).
+  std::vector<std::string> hook_failures;
 };
 
 JobOutcome run_backup(const config::NodeConfig& node, store::HashStore& store,
