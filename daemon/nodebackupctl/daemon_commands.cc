@@ -85,6 +85,27 @@ void print_progress(const nlohmann::json& event, bool tty) {
   }
 }
 
+// The notification targets' health under the table, from the keys the daemon adds to status;
+// nothing from a daemon without them.
+std::string notify_lines(const nlohmann::json& reply) {
+  const auto targets = reply.value("notify", nlohmann::json::array());
+  std::string out;
+  for (const auto& t : targets) {
+    if (!t.is_object()) continue;
+    const auto text = [&](const char* key) {
+      return t.contains(key) && t[key].is_string() ? t[key].get<std::string>() : std::string("-");
+    };
+    out += "notify " + text("name") + " (" + text("type") + "): last success " +
+           text("last_success") + ", queued " + std::to_string(t.value("queued", 0)) +
+           ", dropped " + std::to_string(t.value("dropped", 0));
+    if (t.contains("last_error") && t["last_error"].is_string()) {
+      out += ", last error " + text("last_error_time") + ": " + text("last_error");
+    }
+    out += "\n";
+  }
+  return out.empty() ? out : "\n" + out;
+}
+
 }  // namespace
 
 int status(const Invocation& inv) {
@@ -101,7 +122,7 @@ int status(const Invocation& inv) {
               << "\n";
     return kExitFailure;
   }
-  std::cout << status_table(*report);
+  std::cout << status_table(*report) << notify_lines(*reply);
   return kExitOk;
 }
 

@@ -21,7 +21,7 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                   "data": envelope.content.decode("utf-8", "replace"),
-                  "user": session.auth_data.login.decode() if session.authenticated else None,
+                  "user": session.auth_data.decode() if session.authenticated else None,
                   "tls": session.ssl is not None}
         with open(log_path, "a") as log:
             log.write(json.dumps(record) + "\n")
@@ -30,7 +30,7 @@ class Handler:
 
 def authenticate(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login.decode() == user and auth_data.password.decode() == password
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, auth_data=auth_data.login)
 
 
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
