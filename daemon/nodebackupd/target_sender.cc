@@ -34,9 +34,10 @@ bool TargetSender::push(notify::Event event, Done done) {
   if (stopping_ || queue_.size() >= static_cast<size_t>(target_.queue_limit)) {
     ++stats_.dropped;
     const auto dropped = stats_.dropped;
+    const bool stopping = stopping_;
     lock.unlock();
     spdlog::warn("notify {}: {}; dropped {} event{}{} ({} dropped so far)", target_.name,
-                 stopping_ ? "stopping" : "queue full", event.kind,
+                 stopping ? "stopping" : "queue full", event.kind,
                  event.node.empty() ? "" : " for ", event.node, dropped);
     if (done) done(fail("notify", target_.name, 0, "queue full, event dropped"));
     return false;

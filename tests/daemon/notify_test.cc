@@ -109,6 +109,7 @@ TEST_CASE("notify: a hanging and a refusing target delay no backup and no other 
   const json every_run = {{"match", {{"kinds", {"run_finished"}}}}};
   auto hang = webhook("hang", sink.url("/hang/events"), every_run);
   hang["timeout"] = "1h";
+  hang["queue_limit"] = 2;
   f.write_config(DaemonFixture::local_node("01_node", f.src, "1s"),
                  {{"notify",
                    {hang, webhook("refuse", refused, every_run),
@@ -120,8 +121,11 @@ TEST_CASE("notify: a hanging and a refusing target delay no backup and no other 
       4, [](const json& r) { return r["path"] == "/good" && event_kind("run_finished")(r); },
       "four run_finished events at the good target");
   const auto status = d.wait_status([](const json& s) {
-    return !s["notify"][1]["last_error"].is_null() && s["notify"][0]["queued"].get<int>() >= 2;
+    return !s["notify"][1]["last_error"].is_null() && s["notify"][0]["dropped"].get<int>() >= 1;
   });
+  // One event held by the hung request, two waiting, the rest dropped, counted and logged.
+  CHECK(status["notify"][0]["queued"] == 3);
+  d.wait_for_log("notify hang: queue full; dropped run_");
   CHECK(status["notify"][0]["name"] == "hang");
   CHECK(status["notify"][0]["sent"] == 0);
   CHECK(status["notify"][1]["name"] == "refuse");

@@ -71,6 +71,7 @@ TEST_CASE("alarm stale: raised at daemon start for a node whose last snapshot is
   CHECK(event["node"] == "01_node");
   CHECK_THAT(event["summary"].get<std::string>(), Catch::Contains("last successful backup"));
   CHECK_THAT(d.log(), Catch::Contains("01_node: alarm stale"));
+  CHECK_THAT(f.ctl({"status"}).out, Catch::Contains("01_node: alarm stale since "));
   const auto metrics = d.request({{"command", "metrics"}})["metrics"].get<std::string>();
   CHECK_THAT(metrics, Catch::Contains("nodebackup_alarm{node=\"01_node\",kind=\"stale\"} 1"));
   // A successful run clears it.
