@@ -29,8 +29,8 @@ void run_after(const config::NodeConfig& node, fs::NodeFs& fs, const backup::Job
   }
 }
 
-// The job between the node's hooks, on the one connection the job uses. A failing `before`
-// fails the run unless the node says "before_failure": "continue".
+}  // namespace
+
 backup::JobResult hooked_job(const config::NodeConfig& node, fs::NodeFs& fs,
                              store::HashStore& store, repo::Repository& repo,
                              backup::JobOptions options, std::vector<std::string>& hook_failures) {
@@ -49,6 +49,8 @@ backup::JobResult hooked_job(const config::NodeConfig& node, fs::NodeFs& fs,
   run_after(node, fs, result, hook_failures);
   return result;
 }
+
+namespace {
 
 backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& store,
                           repo::Repository& repo, backup::JobOptions options,

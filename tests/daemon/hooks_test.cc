@@ -177,3 +177,20 @@ TEST_CASE("hooks: on an ssh node a hook that hangs is killed on the node at its 
       },
       "the hook's sleep to be killed on the node");
 }
+
+TEST_CASE("hooks: nodebackupd --run-once runs them around its runs too", "[daemon][hooks]") {
+  DaemonFixture f;
+  const std::string trace = f.dir / "trace";
+  f.write_config(with_hooks(DaemonFixture::local_node("01_node", f.src, "1h"),
+                            {{"before", "echo before >> '" + trace + "'"},
+                             {"after", "echo after $NB_RESULT >> '" + trace + "'"}}));
+  REQUIRE(run_process({NB_DAEMON_BIN, "-c", f.config, "--run-once"}).exit_code == 0);
+  CHECK(read_whole(trace) == "before\nafter ok\n");
+  f.write_config(
+      with_hooks(DaemonFixture::local_node("01_node", f.src, "1h"),
+                 {{"before", "exit 1"}, {"after", "echo after $NB_RESULT >> '" + trace + "'"}}));
+  const auto failed = run_process({NB_DAEMON_BIN, "-c", f.config, "--run-once"});
+  CHECK(failed.exit_code == 1);
+  CHECK_THAT(failed.err, Catch::Contains("before hook"));
+  CHECK(read_whole(trace) == "before\nafter ok\nafter failed\n");
+}
