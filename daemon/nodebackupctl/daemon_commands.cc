@@ -85,8 +85,8 @@ void print_progress(const nlohmann::json& event, bool tty) {
   }
 }
 
-// The notification targets' health under the table, from the keys the daemon adds to status;
-// nothing from a daemon without them.
+// The notification targets' health and the repository's alarms under the table, from the keys
+// the daemon adds to status; nothing from a daemon without them.
 std::string notify_lines(const nlohmann::json& reply) {
   const auto targets = reply.value("notify", nlohmann::json::array());
   std::string out;
@@ -100,6 +100,16 @@ std::string notify_lines(const nlohmann::json& reply) {
            ", dropped " + std::to_string(t.value("dropped", 0));
     if (t.contains("last_error") && t["last_error"].is_string()) {
       out += ", last error " + text("last_error_time") + ": " + text("last_error");
+    }
+    out += "\n";
+  }
+  const auto repository = reply.value("repository", nlohmann::json::object());
+  for (const auto& a : repository.value("alarms", nlohmann::json::array())) {
+    if (!a.is_object()) continue;
+    out += "repository: alarm " + a.value("kind", std::string("?")) + " since " +
+           a.value("since", std::string("?"));
+    for (const auto& e : a.value("examples", nlohmann::json::array())) {
+      if (e.is_string()) out += ": " + e.get<std::string>();
     }
     out += "\n";
   }

@@ -133,6 +133,7 @@ TEST_CASE(
   CHECK(status["repository"]["free_bytes"].get<uint64_t>() < 8u << 20);
   const auto metrics = d.request({{"command", "metrics"}})["metrics"].get<std::string>();
   CHECK_THAT(metrics, Catch::Contains("nodebackup_repository_alarm{kind=\"repository_space\"} 1"));
+  CHECK_THAT(f.ctl({"status"}).out, Catch::Contains("repository: alarm repository_space since "));
   std::filesystem::remove(mount + "/filler");
   sink.wait_for(1, alarm_event("alarm_cleared", "repository_space"), "repository_space cleared");
   d.signal(SIGTERM);
