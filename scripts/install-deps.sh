@@ -7,6 +7,8 @@ build_packages=(cmake g++ make pkg-config python3
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
   libzstd-dev libsodium-dev  # repository format 2: zstd blobs; BLAKE2b, XChaCha20, Argon2id
+  libcurl4-openssl-dev  # notifications: webhooks, pings and mail go through libcurl
+  python3-aiosmtpd  # the notification tests' SMTP server
   openssh-server openssh-client procps
   ccache
   prometheus  # promtool: the tests check the metrics the daemon exports

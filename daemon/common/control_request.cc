@@ -21,9 +21,16 @@ Result<ControlRequest> parse_control_request(std::string_view line) {
   const auto command = request.find("command");
   if (command != request.end() && command->is_string()) out.command = command->get<std::string>();
   if (out.command != "status" && out.command != "run" && out.command != "diff" &&
-      out.command != "reload" && out.command != "metrics") {
+      out.command != "reload" && out.command != "metrics" && out.command != "notify-test") {
     return bad("unknown command \"" + out.command.substr(0, 64) +
-               "\"; the commands are status, run, diff, reload, metrics");
+               "\"; the commands are status, run, diff, reload, metrics, notify-test");
+  }
+  if (out.command == "notify-test") {
+    const auto target = request.find("target");
+    if (target != request.end() && !target->is_null()) {
+      if (!target->is_string()) return bad("\"target\" must be a target name");
+      out.target = target->get<std::string>();
+    }
   }
   if (out.command == "run" || out.command == "diff") {
     const auto node = request.find("node");

@@ -12,9 +12,10 @@
 namespace nb {
 
 struct ControlRequest {
-  std::string command;              // status, run, diff, reload or metrics
-  std::optional<std::string> node;  // run and diff: the node id
-  bool wait = false;                // run: stream progress and the result
+  std::string command;                // status, run, diff, reload, metrics or notify-test
+  std::optional<std::string> node;    // run and diff: the node id
+  bool wait = false;                  // run: stream progress and the result
+  std::optional<std::string> target;  // notify-test: one target (else every one)
 };
 
 // Fails with a message meant for the client ("unknown command \"x\"; the commands are …").

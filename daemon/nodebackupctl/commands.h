@@ -41,5 +41,6 @@ int run(const Invocation& inv);
 int diff(const Invocation& inv);
 int reload(const Invocation& inv);
 int metrics(const Invocation& inv);
+int notify_test(const Invocation& inv);
 
 }  // namespace nb::ctl

@@ -85,6 +85,37 @@ void print_progress(const nlohmann::json& event, bool tty) {
   }
 }
 
+// The notification targets' health and the repository's alarms under the table, from the keys
+// the daemon adds to status; nothing from a daemon without them.
+std::string notify_lines(const nlohmann::json& reply) {
+  const auto targets = reply.value("notify", nlohmann::json::array());
+  std::string out;
+  for (const auto& t : targets) {
+    if (!t.is_object()) continue;
+    const auto text = [&](const char* key) {
+      return t.contains(key) && t[key].is_string() ? t[key].get<std::string>() : std::string("-");
+    };
+    out += "notify " + text("name") + " (" + text("type") + "): last success " +
+           text("last_success") + ", queued " + std::to_string(t.value("queued", 0)) +
+           ", dropped " + std::to_string(t.value("dropped", 0));
+    if (t.contains("last_error") && t["last_error"].is_string()) {
+      out += ", last error " + text("last_error_time") + ": " + text("last_error");
+    }
+    out += "\n";
+  }
+  const auto repository = reply.value("repository", nlohmann::json::object());
+  for (const auto& a : repository.value("alarms", nlohmann::json::array())) {
+    if (!a.is_object()) continue;
+    out += "repository: alarm " + a.value("kind", std::string("?")) + " since " +
+           a.value("since", std::string("?"));
+    for (const auto& e : a.value("examples", nlohmann::json::array())) {
+      if (e.is_string()) out += ": " + e.get<std::string>();
+    }
+    out += "\n";
+  }
+  return out.empty() ? out : "\n" + out;
+}
+
 }  // namespace
 
 int status(const Invocation& inv) {
@@ -101,7 +132,7 @@ int status(const Invocation& inv) {
               << "\n";
     return kExitFailure;
   }
-  std::cout << status_table(*report);
+  std::cout << status_table(*report) << notify_lines(*reply);
   return kExitOk;
 }
 
@@ -161,6 +192,26 @@ int metrics(const Invocation& inv) {
   if (!reply) return code;
   std::cout << reply->value("metrics", std::string());
   return kExitOk;
+}
+
+int notify_test(const Invocation& inv) {
+  if (inv.args.size() > 1) return usage("notify-test [TARGET] [--json]");
+  nlohmann::json request = {{"command", "notify-test"}};
+  if (!inv.args.empty()) request["target"] = inv.args[0];
+  int code = kExitOk;
+  const auto reply = one_reply(inv, request, code);
+  if (!reply) return code;
+  if (inv.json) std::cout << reply->dump(2) << "\n";
+  bool all_ok = true;
+  for (const auto& target : reply->value("targets", nlohmann::json::array())) {
+    const bool ok = target.value("ok", false);
+    all_ok = all_ok && ok;
+    if (inv.json) continue;
+    std::cout << target.value("name", std::string("?")) << ": "
+              << (ok ? std::string("sent") : "failed: " + target.value("error", std::string()))
+              << "\n";
+  }
+  return all_ok ? kExitOk : kExitFailure;
 }
 
 }  // namespace nb::ctl

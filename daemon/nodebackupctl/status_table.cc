@@ -70,6 +70,10 @@ std::string status_table(const status::Report& status) {
     for (const auto& a : node.alarms) {
       std::string examples;
       for (const auto& e : a.examples) examples += (examples.empty() ? "" : ", ") + e;
+      if (a.kind == "stale") {  // not about files: its one example says what is wrong
+        alarm_lines += fmt::format("{}: alarm stale since {}: {}\n", node.id, a.since, examples);
+        continue;
+      }
       alarm_lines += fmt::format("{}: alarm {} since {}: {} files{}{}\n", node.id, a.kind, a.since,
                                  a.count, examples.empty() ? "" : ", e.g. ", examples);
     }

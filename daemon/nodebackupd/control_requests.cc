@@ -53,6 +53,9 @@ void ControlRequests::handle(const ControlRequest& request, std::shared_ptr<Repl
     daemon_.reload([reply](Result<> r) {
       reply->send(r ? nlohmann::json{{"ok", true}} : error_reply(r.error().message()), true);
     });
+  } else if (command == "notify-test") {
+    daemon_.notify_test(request.target,
+                        [reply](nlohmann::json result) { reply->send(result, true); });
   } else if (command == "metrics") {
     reply->send({{"ok", true}, {"metrics", metrics_text(daemon_.facts(), daemon_.scheduler())}},
                 true);

@@ -26,6 +26,9 @@ class DaemonControl {
   // A dry run of the node's job, off the event loop.
   virtual void diff(const config::NodeConfig& node,
                     std::function<void(const backup::JobResult&)> done) = 0;
+  // Sends a test event to the named target (all when empty); `done` gets the reply.
+  virtual void notify_test(const std::optional<std::string>& target,
+                           std::function<void(nlohmann::json)> done) = 0;
 };
 
 class ControlRequests {

@@ -23,6 +23,7 @@ namespace {
 // Running jobs get this long to reach a checkpoint after SIGTERM; systemd's default stop
 // timeout is 90 s, and the store snapshot must be on disk before it strikes.
 constexpr std::chrono::seconds kStopDeadline{60};
+constexpr std::chrono::seconds kNotifyDrain{5};
 
 }  // namespace
 
@@ -93,6 +94,10 @@ Result<> Daemon::start() {
   scheduler_ = std::make_unique<Scheduler>(io_, store_, *repo_, config_.max_concurrent_jobs);
   scheduler_->on_finished(
       [this](const NodeSlot& slot, const JobOutcome& outcome) { after_run(slot, outcome); });
+  scheduler_->on_started([this](const NodeSlot& slot) { alerts_.run_started(slot); });
+  alerts_.apply(config_);
+  // The snapshot records tell how long each node has gone without a backup, the daemon's own
+  // downtime included: a node stale before the daemon started is reported now.
   scheduler_->apply(config_, latest_snapshots(*repo_));
   if (config_.http) {
     auto dashboard = http::Dashboard::start(io_, *this, *repo_, *config_.http);
@@ -101,8 +106,12 @@ Result<> Daemon::start() {
   }
   for (const auto& [id, slot] : scheduler_->nodes()) {
     slot->health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
+    check_stale(*slot);
     reporter_.alarms(*slot);
+    alerts_.check_alarms(*slot);
   }
+  if (config_.repository_space) check_space();
+  arm_watch();
   watch_signals();
   watchdog_period_ = Notifier::watchdog_period();
   if (watchdog_period_) pet_watchdog();
@@ -139,6 +148,7 @@ void Daemon::begin_stop(const char* why) {
                scheduler_->running());
   notifier_.stopping();
   reporter_.stop();
+  watch_timer_.cancel();
   server_->close();
   if (dashboard_) dashboard_->close();
   keeper_.stop();
@@ -154,6 +164,9 @@ void Daemon::begin_stop(const char* why) {
   });
   scheduler_->stop([this] {
     if (auto r = keeper_.save_now(); !r) spdlog::error("hash store: {}", r.error().message());
+    // What the last runs had to say gets a few seconds to go out; a hung target does not
+    // hold the exit up longer.
+    alerts_.stop(std::chrono::steady_clock::now() + kNotifyDrain);
     // Drained, not stopped: with the last timer and the signals gone, run() returns once the
     // handlers already queued (replies to clients, say) have run.
     stop_deadline_.cancel();
@@ -162,10 +175,13 @@ void Daemon::begin_stop(const char* why) {
   });
 }
 
-void Daemon::after_run(const NodeSlot& slot, const JobOutcome&) {
+void Daemon::after_run(const NodeSlot& finished, const JobOutcome& outcome) {
+  NodeSlot& slot = *scheduler_->nodes().at(finished.config.id);
   last_node_ = slot.config.id;
+  check_stale(slot);
   reporter_.alarms(slot);
   if (dashboard_) dashboard_->after_run(slot);
+  alerts_.run_finished(slot, outcome.hook_failures);
   keeper_.changed(config_.store_snapshot_interval);
   // One pass over the store's entries serves both the metrics and STATUS=.
   reporter_.after_run(facts(), *scheduler_, config_.metrics_textfile);
@@ -211,8 +227,17 @@ void Daemon::diff(const config::NodeConfig& node,
   });
 }
 
+void Daemon::notify_test(const std::optional<std::string>& target,
+                         std::function<void(nlohmann::json)> done) {
+  spdlog::info("notify-test requested for {}", target.value_or("every target"));
+  alerts_.test(target, std::move(done));
+}
+
 DaemonFacts Daemon::facts() const {
-  return {config_.source, started_ns_, store_.stats(), last_node_};
+  DaemonFacts facts{config_.source,  started_ns_,        store_.stats(), last_node_,
+                    alerts_.stats(), repository_alarms_, std::nullopt};
+  if (config_.repository_space) facts.repository_space = space_.last();
+  return facts;
 }
 
 }  // namespace nb::daemon

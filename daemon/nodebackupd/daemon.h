@@ -19,12 +19,14 @@
 #include <vector>
 
 #include "config/config.h"
+#include "nodebackupd/alerts.h"
 #include "nodebackupd/control_requests.h"
 #include "nodebackupd/control_server.h"
 #include "nodebackupd/http/dashboard.h"
 #include "nodebackupd/notifier.h"
 #include "nodebackupd/reporter.h"
 #include "nodebackupd/scheduler.h"
+#include "nodebackupd/space_watch.h"
 #include "nodebackupd/status_report.h"
 #include "nodebackupd/store_keeper.h"
 #include "repo/repository.h"
@@ -50,6 +52,11 @@ class Daemon final : private DaemonControl {
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
   void maybe_prune();
   void pet_watchdog();
+  // Every node's stale alarm, the repository's space, and renotify, at a steady pace.
+  void arm_watch();
+  void watch();
+  void check_stale(NodeSlot& slot);
+  void check_space();
 
   // DaemonControl: what the control requests see.
   const config::Config& config() const override { return config_; }
@@ -58,6 +65,8 @@ class Daemon final : private DaemonControl {
   void reload(std::function<void(Result<>)> done) override;
   void diff(const config::NodeConfig& node,
             std::function<void(const backup::JobResult&)> done) override;
+  void notify_test(const std::optional<std::string>& target,
+                   std::function<void(nlohmann::json)> done) override;
 
   config::Config config_;
   int64_t started_ns_;
@@ -78,6 +87,12 @@ class Daemon final : private DaemonControl {
   std::unique_ptr<http::Dashboard> dashboard_;  // with "http" configured
   Notifier notifier_;
   Reporter reporter_;
+  Alerts alerts_{io_};
+  boost::asio::steady_timer watch_timer_{io_};
+  SpaceWatch space_;
+  std::map<std::string, Alarm> repository_alarms_;
+  int64_t last_space_check_ns_ = 0;
+  bool space_checking_ = false;
   std::optional<std::chrono::microseconds> watchdog_period_;
   std::optional<std::string> last_node_;
   std::vector<std::function<void(Result<>)>> reload_waiters_;

@@ -70,12 +70,19 @@ void Daemon::finish_reload(Result<config::Config> loaded, LatestRuns latest) {
       if (loaded->find_node(node.id) == nullptr) removed.push_back(node.id);
     }
     config_ = std::move(*loaded);
+    alerts_.apply(config_);
     scheduler_->apply(config_, latest);
     for (const auto& id : added) {
       auto& slot = *scheduler_->nodes().at(id);
       slot.health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
+      check_stale(slot);
       reporter_.alarms(slot);
+      alerts_.check_alarms(slot);
     }
+    if (!config_.repository_space) repository_alarms_.clear();
+    alerts_.check_repository_alarms(repository_alarms_);
+    watch_timer_.cancel();
+    arm_watch();
     spdlog::info("reloaded {}: {} nodes; added: {}; removed: {}", config_.source,
                  config_.nodes.size(), node_list(added), node_list(removed));
   }

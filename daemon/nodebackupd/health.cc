@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "config/duration.h"
+#include "util/clock.h"
+
 namespace nb::daemon {
 
 void NodeHealth::after_run(const backup::JobResult& result, size_t trusted_entries,
@@ -41,6 +44,21 @@ void NodeHealth::check_store(const store::HashStore::Untrusted& untrusted, int64
   set(kStoreUntrusted, untrusted.count, untrusted.examples, now_ns);
 }
 
+void NodeHealth::check_stale(int64_t last_success_ns, int64_t watching_since_ns,
+                             std::chrono::seconds limit, int64_t now_ns) {
+  const int64_t since = last_success_ns > 0 ? last_success_ns : watching_since_ns;
+  const int64_t due = since + std::chrono::nanoseconds(limit).count();
+  if (now_ns < due) {
+    alarms_.erase(kStale);
+    return;
+  }
+  if (alarms_.contains(kStale)) return;
+  const std::string what = last_success_ns > 0
+                               ? "last successful backup " + rfc3339(last_success_ns)
+                               : "never backed up since " + rfc3339(watching_since_ns);
+  set(kStale, 1, {what + ", limit " + config::format_duration(limit)}, due);
+}
+
 void NodeHealth::set(const char* kind, uint64_t count, std::vector<std::string> examples,
                      int64_t now_ns) {
   if (count == 0) {
@@ -65,8 +83,18 @@ std::string NodeHealth::describe(const std::string& node, const Alarm& alarm) {
         "files re-read with unchanged content {} runs in a row (diff detection "
         "is not working for them)",
         kIneffectiveRuns);
+  } else if (alarm.kind == kStale) {
+    what = "node without a successful backup for too long:";
+  } else if (alarm.kind == kRepositorySpace) {
+    what = "repository running out of space:";
   } else {
     what = "untrusted (\"MISSING\" or legacy) entries in the hash store";
+  }
+  if (alarm.kind == kStale || alarm.kind == kRepositorySpace) {
+    // Not about files: the detail says what is wrong.
+    std::string line = fmt::format("{}: alarm {}: {}", node, alarm.kind, what);
+    for (const auto& detail : alarm.examples) line += " " + detail;
+    return line;
   }
   std::string line = fmt::format("{}: alarm {}: {} {}", node, alarm.kind, alarm.count, what);
   for (size_t i = 0; i < alarm.examples.size(); ++i) {

@@ -3,6 +3,7 @@
 // anyone reading logs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -17,6 +18,11 @@ namespace nb::daemon {
 inline constexpr const char* kWritebackIncomplete = "writeback_incomplete";
 inline constexpr const char* kDiffIneffective = "diff_ineffective";
 inline constexpr const char* kStoreUntrusted = "store_untrusted";
+// No successful run for longer than the node's stale_after, whatever the reason: failing
+// runs, runs that never start, or a daemon that was down.
+inline constexpr const char* kStale = "stale";
+// The repository's own alarm (not a node's): its filesystem is running out of space.
+inline constexpr const char* kRepositorySpace = "repository_space";
 
 // Runs in a row that must re-read the same files with unchanged content before
 // diff_ineffective is raised: one is normal after a `touch`, three in a row is a pattern.
@@ -40,6 +46,10 @@ class NodeHealth {
                  const store::HashStore::Untrusted& untrusted, int64_t now_ns);
   // At start and after a reload, before the node has run: the store may hold "MISSING".
   void check_store(const store::HashStore::Untrusted& untrusted, int64_t now_ns);
+  // Raises stale when the newest success — or, for a node never backed up, `watching_since_ns`
+  // (when the daemon began to look after it) — is older than `limit`; clears it otherwise.
+  void check_stale(int64_t last_success_ns, int64_t watching_since_ns, std::chrono::seconds limit,
+                   int64_t now_ns);
 
   const std::map<std::string, Alarm>& alarms() const { return alarms_; }
   // "02_node: alarm writeback_incomplete: 9 files ..., e.g. /a, /b" for the log.

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "nodebackupd/health.h"
+#include "nodebackupd/hooks.h"
 #include "nodebackupd/open_node.h"
 #include "util/clock.h"
 
@@ -19,8 +20,42 @@ backup::JobResult failed_run(const config::NodeConfig& node, Error error, bool l
   return failed;
 }
 
+// The after hook sees how the run ended; its own failure is reported, never the run's.
+void run_after(const config::NodeConfig& node, fs::NodeFs& fs, const backup::JobResult& result,
+               std::vector<std::string>& hook_failures) {
+  if (!node.hooks.after) return;
+  if (auto r = run_hook(node, fs, "after", *node.hooks.after, result_environment(result)); !r) {
+    spdlog::warn("{}", r.error().message());
+    hook_failures.push_back(r.error().message());
+  }
+}
+
+}  // namespace
+
+backup::JobResult hooked_job(const config::NodeConfig& node, fs::NodeFs& fs,
+                             store::HashStore& store, repo::Repository& repo,
+                             backup::JobOptions options, std::vector<std::string>& hook_failures) {
+  if (node.hooks.before) {
+    if (auto r = run_hook(node, fs, "before", *node.hooks.before); !r) {
+      if (node.hooks.before_failure_fails) {
+        auto failed = failed_run(node, r.error(), true);
+        run_after(node, fs, failed, hook_failures);
+        return failed;
+      }
+      spdlog::warn("{}; the run goes on (before_failure: continue)", r.error().message());
+      hook_failures.push_back(r.error().message());
+    }
+  }
+  auto result = backup::BackupJob(node.id, node.paths, std::move(options)).run(fs, store, repo);
+  run_after(node, fs, result, hook_failures);
+  return result;
+}
+
+namespace {
+
 backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& store,
-                          repo::Repository& repo, backup::JobOptions options) {
+                          repo::Repository& repo, backup::JobOptions options,
+                          std::vector<std::string>* hook_failures = nullptr) {
   const bool log = !options.dry_run;
   // The worker boundary: whatever escapes the job (a bug, a bad_alloc on hostile input) fails
   // this node's run and is logged; it must never end the process that serves every node.
@@ -29,6 +64,9 @@ backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& stor
     options.scan = scan_rules(node);
     auto fs = open_node_fs(node);
     if (!fs) return failed_run(node, fs.error(), log);
+    if (hook_failures) {
+      return hooked_job(node, **fs, store, repo, std::move(options), *hook_failures);
+    }
     return backup::BackupJob(node.id, node.paths, std::move(options)).run(**fs, store, repo);
   } catch (const std::exception& e) {
     return failed_run(node, Error("backup", node.id, 0, std::string("internal error: ") + e.what()),
@@ -45,7 +83,7 @@ JobOutcome run_backup(const config::NodeConfig& node, store::HashStore& store,
   options.stop_requested = std::move(stop_requested);
   options.progress = std::move(progress);
   JobOutcome outcome;
-  outcome.result = run_job(node, store, repo, std::move(options));
+  outcome.result = run_job(node, store, repo, std::move(options), &outcome.hook_failures);
   // Measured here, off the event loop: it walks every entry of the node.
   outcome.untrusted = store.untrusted(node.id, kAlarmExamples);
   outcome.trusted_entries = store.entries(node.id)->size() - outcome.untrusted.count;

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "backup/backup_job.h"
 #include "config/config.h"
+#include "fs/node_fs.h"
 #include "repo/repository.h"
 #include "store/hash_store.h"
 
@@ -15,7 +18,16 @@ struct JobOutcome {
   backup::JobResult result;
   size_t trusted_entries = 0;
   store::HashStore::Untrusted untrusted;
+  // Hooks that failed without failing the run ("before_failure": "continue", or `after`).
+  std::vector<std::string> hook_failures;
 };
+
+// The job between the node's hooks, on the one connection the job uses (hooks.h). A failing
+// `before` fails the run unless the node says "before_failure": "continue"; hooks that failed
+// without failing the run are added to `hook_failures`.
+backup::JobResult hooked_job(const config::NodeConfig& node, fs::NodeFs& fs,
+                             store::HashStore& store, repo::Repository& repo,
+                             backup::JobOptions options, std::vector<std::string>& hook_failures);
 
 JobOutcome run_backup(const config::NodeConfig& node, store::HashStore& store,
                       repo::Repository& repo, std::function<bool()> stop_requested,

@@ -61,6 +61,7 @@ struct NodeSlot {
   int consecutive_failures = 0;
   std::optional<RunRecord> last_run;
   int64_t last_success_ns = 0;
+  int64_t watching_since_ns = 0;  // when this process took the node on (for stale)
   uint64_t runs_ok = 0;
   uint64_t runs_failed = 0;
   std::shared_ptr<std::atomic<bool>> stop;  // of the running job

@@ -5,6 +5,7 @@
 #include "backup/backup_job.h"
 #include "common/exit_codes.h"
 #include "common/repository_config.h"
+#include "nodebackupd/job_runner.h"
 #include "nodebackupd/open_node.h"
 #include "nodebackupd/state_lock.h"
 #include "store/hash_store.h"
@@ -23,7 +24,9 @@ bool run_node(const config::NodeConfig& node, store::HashStore& store, repo::Rep
     }
     backup::JobOptions options;
     options.scan = scan_rules(node);
-    return backup::BackupJob(node.id, node.paths, options).run(**fs, store, repo).ok;
+    // The node's hooks run around a run-once run as around the daemon's.
+    std::vector<std::string> hook_failures;
+    return daemon::hooked_job(node, **fs, store, repo, options, hook_failures).ok;
   } catch (const std::exception& e) {
     spdlog::error("{} backup failed: internal error: {}", node.id, e.what());
     return false;

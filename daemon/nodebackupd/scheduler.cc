@@ -40,6 +40,7 @@ void Scheduler::apply(const config::Config& config, const LatestRuns& latest_run
     auto it = nodes_.find(node.id);
     if (it == nodes_.end()) {
       auto slot = std::make_unique<NodeSlot>(io_, node);
+      slot->watching_since_ns = now_ns();
       // A node this process has not run yet shows its newest snapshot as its last run, so a
       // restart does not make a backed-up node look as if it never ran.
       if (const auto latest = latest_runs.find(node.id); latest != latest_runs.end()) {
@@ -140,6 +141,7 @@ void Scheduler::start(NodeSlot& slot) {
   slot.progress = {};
   slot.stop = std::make_shared<std::atomic<bool>>(false);
   ++running_;
+  if (started_hook_) started_hook_(slot);
   auto progress = [this, id = slot.config.id](const backup::Progress& p) {
     asio::post(io_, [this, id, p] {
       const auto it = nodes_.find(id);

@@ -44,6 +44,9 @@ class Scheduler {
   // is called on the event loop once none is running.
   void stop(std::function<void()> on_idle);
 
+  // Called on the event loop as each run starts.
+  void on_started(std::function<void(const NodeSlot&)> hook) { started_hook_ = std::move(hook); }
+
   // Called on the event loop after every run, once the node's record is updated.
   void on_finished(std::function<void(const NodeSlot&, const JobOutcome&)> hook) {
     finished_hook_ = std::move(hook);
@@ -75,6 +78,7 @@ class Scheduler {
   bool stopping_ = false;
   std::function<void()> on_idle_;
   std::function<void(const NodeSlot&, const JobOutcome&)> finished_hook_;
+  std::function<void(const NodeSlot&)> started_hook_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

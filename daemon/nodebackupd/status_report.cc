@@ -116,7 +116,7 @@ void node_metrics(std::string& out, const Scheduler& scheduler) {
     runs.sample(label + ",result=\"failed\"", static_cast<double>(slot->runs_failed));
     failures.sample(label, slot->consecutive_failures);
     running.sample(label, slot->running ? 1 : 0);
-    for (const char* kind : {kWritebackIncomplete, kDiffIneffective, kStoreUntrusted}) {
+    for (const char* kind : {kWritebackIncomplete, kDiffIneffective, kStoreUntrusted, kStale}) {
       const auto it = slot->health.alarms().find(kind);
       const auto kind_label = fmt::format("{},kind=\"{}\"", label, kind);
       alarm.sample(kind_label, it == slot->health.alarms().end() ? 0 : 1);
@@ -125,6 +125,75 @@ void node_metrics(std::string& out, const Scheduler& scheduler) {
                                          : static_cast<double>(it->second.count));
     }
   }
+}
+
+void notify_metrics(std::string& out, const DaemonFacts& facts) {
+  Family queued(out, "nodebackup_notify_queue_length", "gauge",
+                "Events waiting for the notification target (and the one being sent).");
+  Family sent(out, "nodebackup_notify_sent_total", "counter", "Events the target accepted.");
+  Family failed(out, "nodebackup_notify_failed_total", "counter",
+                "Events not delivered to the target after every retry.");
+  Family dropped(out, "nodebackup_notify_dropped_total", "counter",
+                 "Events dropped because the target's queue was full.");
+  Family success(out, "nodebackup_notify_last_success_timestamp_seconds", "gauge",
+                 "When the target last accepted an event (0: not since start).");
+  Family error(out, "nodebackup_notify_last_error_timestamp_seconds", "gauge",
+               "When a delivery to the target last failed (0: not since start).");
+  for (const auto& t : facts.notify) {
+    const auto label = fmt::format("target=\"{}\",type=\"{}\"", t.name, t.type);
+    queued.sample(label, static_cast<double>(t.queued));
+    sent.sample(label, static_cast<double>(t.sent));
+    failed.sample(label, static_cast<double>(t.failed));
+    dropped.sample(label, static_cast<double>(t.dropped));
+    success.sample(label, seconds(t.last_success_ns));
+    error.sample(label, seconds(t.last_error_ns));
+  }
+  Family alarm(out, "nodebackup_repository_alarm", "gauge",
+               "1 while the repository's alarm of that kind is raised.");
+  alarm.sample(fmt::format("kind=\"{}\"", kRepositorySpace),
+               facts.repository_alarms.contains(kRepositorySpace) ? 1 : 0);
+  if (facts.repository_space) {
+    Family free_bytes(out, "nodebackup_repository_free_bytes", "gauge",
+                      "Free space of the repository's filesystem, as last measured.");
+    free_bytes.sample(static_cast<double>(facts.repository_space->free_bytes));
+  }
+}
+
+nlohmann::json time_json(int64_t ns) {
+  return ns > 0 ? nlohmann::json(rfc3339(ns)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json notify_json(const DaemonFacts& facts) {
+  auto targets = nlohmann::json::array();
+  for (const auto& t : facts.notify) {
+    targets.push_back({{"name", t.name},
+                       {"type", t.type},
+                       {"last_success", time_json(t.last_success_ns)},
+                       {"last_error", t.last_error.empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(t.last_error)},
+                       {"last_error_time", time_json(t.last_error_ns)},
+                       {"queued", t.queued},
+                       {"sent", t.sent},
+                       {"failed", t.failed},
+                       {"dropped", t.dropped}});
+  }
+  return targets;
+}
+
+nlohmann::json repository_json(const DaemonFacts& facts) {
+  auto alarms = nlohmann::json::array();
+  for (const auto& [kind, a] : facts.repository_alarms) {
+    alarms.push_back({{"kind", kind},
+                      {"count", a.count},
+                      {"examples", a.examples},
+                      {"since", rfc3339(a.since_ns)}});
+  }
+  nlohmann::json out = {{"alarms", std::move(alarms)}};
+  if (facts.repository_space) {
+    out["free_bytes"] = facts.repository_space->free_bytes;
+    out["total_bytes"] = facts.repository_space->total_bytes;
+  }
+  return out;
 }
 
 }  // namespace
@@ -141,7 +210,10 @@ nlohmann::json status_json(const DaemonFacts& facts, const Scheduler& scheduler)
                         .running = scheduler.running(),
                         .nodes = {}};
   for (const auto& [id, slot] : scheduler.nodes()) report.nodes.push_back(node_status(*slot));
-  return status::to_json(report);
+  auto out = status::to_json(report);
+  out["notify"] = notify_json(facts);
+  out["repository"] = repository_json(facts);
+  return out;
 }
 
 std::string status_line(const DaemonFacts& facts, const Scheduler& scheduler) {
@@ -168,6 +240,7 @@ std::string metrics_text(const DaemonFacts& facts, const Scheduler& scheduler) {
   untrusted.sample(static_cast<double>(facts.store.untrusted));
   run_metrics(out, scheduler);
   node_metrics(out, scheduler);
+  notify_metrics(out, facts);
   return out;
 }
 

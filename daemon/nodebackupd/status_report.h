@@ -8,7 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodebackupd/health.h"
 #include "nodebackupd/scheduler.h"
+#include "nodebackupd/space_watch.h"
+#include "nodebackupd/target_sender.h"
 #include "store/hash_store.h"
 
 namespace nb::daemon {
@@ -18,6 +21,9 @@ struct DaemonFacts {
   int64_t started_ns = 0;
   store::StoreStats store;
   std::optional<std::string> last_node;  // the node that finished a run last
+  std::vector<TargetStats> notify;       // each notification target, in the config's order
+  std::map<std::string, Alarm> repository_alarms;
+  std::optional<SpaceSample> repository_space;  // when repository_space is checked
 };
 
 nlohmann::json status_json(const DaemonFacts& facts, const Scheduler& scheduler);

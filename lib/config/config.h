@@ -38,6 +38,19 @@ struct SshSettings {
   bool operator==(const SshSettings&) const = default;
 };
 
+// How bad an event is: matchers select events of at least a severity.
+enum class Severity { info, warning, error };
+
+// Commands run around each of a node's runs (hooks), on the node itself: locally for a local
+// node, over the node's SSH connection for an ssh node. Shell command lines.
+struct Hooks {
+  std::optional<std::string> before, after;
+  std::chrono::seconds timeout{std::chrono::minutes(5)};
+  // A failing `before` fails the run (the default) or is reported and the run goes on.
+  bool before_failure_fails = true;
+  bool operator==(const Hooks&) const = default;
+};
+
 // One node to back up. Settings the node's object leaves out come from the config's "defaults".
 struct NodeConfig {
   std::string id;  // [A-Za-z0-9_.-]{1,64}, not "." or "..": used in file names
@@ -51,7 +64,62 @@ struct NodeConfig {
   std::optional<uint64_t> exclude_larger_than;     // regular files of more bytes are left out
   Retention retain;
   std::optional<SshSettings> ssh;  // set iff type == ssh
+  // A run_failed event is sent once this many runs in a row have failed.
+  int failures_before_notify = 1;
+  // The stale alarm: no successful run for this long. Unset: 3 × interval.
+  std::optional<std::chrono::seconds> stale_after;
+  Hooks hooks;
   bool operator==(const NodeConfig&) const = default;
+
+  std::chrono::seconds stale_limit() const { return stale_after.value_or(3 * interval); }
+};
+
+// Which events a notification target is sent.
+struct NotifyMatch {
+  Severity min_severity = Severity::info;
+  // Event kinds ("run_failed") or alarm kinds ("stale"); empty: every event kind except the
+  // per-run run_started and run_finished (those are for ping targets).
+  std::vector<std::string> kinds;
+  std::vector<std::string> nodes;  // empty: every node, and the repository's own events
+  bool operator==(const NotifyMatch&) const = default;
+};
+
+enum class NotifyType { webhook, email, ping, command };
+// The body a webhook gets: nodebackup's JSON event, or what ntfy, Slack-style incoming
+// webhooks or Gotify expect.
+enum class WebhookFormat { json, ntfy, slack, gotify };
+
+// Where events are sent. Secrets (tokens, passwords) are never in the config: headers_file
+// and password_file are read at each delivery.
+struct NotifyTarget {
+  std::string name;  // as a node id
+  NotifyType type = NotifyType::webhook;
+  std::string url;                          // webhook, ping (success), email (smtp:// or smtps://)
+  std::string start_url, fail_url;          // ping: default url + "/start" and url + "/fail"
+  std::optional<std::string> headers_file;  // webhook, ping: "Name: value" lines
+  std::optional<std::string> ca_file;       // a CA bundle for TLS instead of the system's
+  WebhookFormat format = WebhookFormat::json;
+  std::string from;                                    // email
+  std::vector<std::string> to;                         // email
+  std::optional<std::string> username, password_file;  // email: SMTP AUTH
+  bool starttls = true;              // email over smtp://: refuse to send unless STARTTLS succeeds
+  std::vector<std::string> command;  // command: program and arguments, no shell
+  std::chrono::seconds timeout{10};  // per attempt
+  int retries = 3;                   // attempts after the first
+  std::chrono::seconds renotify{std::chrono::hours(24)};  // 0: never resend a standing alarm
+  int queue_limit = 100;
+  NotifyMatch match;
+  bool operator==(const NotifyTarget&) const = default;
+};
+
+// The repository_space alarm: free space of the repository's filesystem below a floor, or
+// running out within days_left at the rate it has been shrinking.
+struct RepositorySpace {
+  uint64_t min_free_bytes = 0;
+  int min_free_percent = 0;
+  int days_left = 0;  // 0: no trend check
+  std::chrono::seconds check_interval{std::chrono::minutes(10)};
+  bool operator==(const RepositorySpace&) const = default;
 };
 
 struct Config {
@@ -67,8 +135,11 @@ struct Config {
   std::optional<std::string> repository_password_file;
   std::optional<HttpSettings> http;  // unset: no web dashboard, no /metrics over HTTP
   std::vector<NodeConfig> nodes;
+  std::vector<NotifyTarget> notify;
+  std::optional<RepositorySpace> repository_space;  // unset: not checked
 
-  const NodeConfig* find_node(std::string_view id) const;  // nullptr if absent
+  const NodeConfig* find_node(std::string_view id) const;        // nullptr if absent
+  const NotifyTarget* find_target(std::string_view name) const;  // nullptr if absent
 };
 
 // Reads the file (an errno error naming the file on failure), then parse_config.
@@ -78,6 +149,10 @@ Result<Config> load_config(const std::string& path);
 // fail("config", source, 0, "<field path>: <problem>"), e.g. "nodes[1].port: must be an integer
 // from 1 to 65535", or "line L column C: <reason>" for a JSON syntax error.
 Result<Config> parse_config(std::string_view text, const std::string& source);
+
+// "info", "warning", "error".
+const char* to_string(Severity severity);
+const char* to_string(NotifyType type);
 
 // Multi-line human summary for `nodebackupd --check-config`.
 std::string describe(const Config& config);

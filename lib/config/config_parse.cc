@@ -6,6 +6,7 @@
 #include "config/json_fields.h"
 #include "config/json_syntax.h"
 #include "config/node_parse.h"
+#include "config/notify_parse.h"
 
 namespace nb::config {
 namespace {
@@ -18,9 +19,10 @@ using detail::required_field;
 // The "defaults" object, applied over the built-in defaults held by a default NodeConfig; the
 // result is the template every node starts from.
 Result<NodeConfig> read_defaults(const Json& value, const FieldPath& at) {
-  const auto object = detail::open_object(
-      value, at,
-      {"interval", "jitter", "exclude", "exclude_from", "exclude_larger_than", "retain"});
+  const auto object =
+      detail::open_object(value, at,
+                          {"interval", "jitter", "exclude", "exclude_from", "exclude_larger_than",
+                           "retain", "failures_before_notify", "stale_after", "hooks"});
   if (!object) return std::unexpected(object.error());
   NodeConfig defaults;
   const auto retain = [&](const Json& retain_value, const FieldPath& retain_at) {
@@ -40,17 +42,30 @@ Result<NodeConfig> read_defaults(const Json& value, const FieldPath& at) {
                               detail::read_byte_size);
       },
       [&] { return optional_field(*object, "retain", defaults.retain, retain); },
+      [&] {
+        return optional_field(*object, "failures_before_notify", defaults.failures_before_notify,
+                              detail::int_in(1, 1000));
+      },
+      [&] {
+        return optional_field(*object, "stale_after", defaults.stale_after, detail::read_duration);
+      },
+      [&] {
+        const auto hooks = [&](const Json& v, const FieldPath& a) {
+          return detail::read_hooks(v, a, defaults.hooks);
+        };
+        return optional_field(*object, "hooks", defaults.hooks, hooks);
+      },
   });
   if (!read) return std::unexpected(read.error());
   return defaults;
 }
 
 Result<Config> read_config(const Json& root_value, const std::string& source) {
-  const auto root =
-      detail::open_object(root_value, FieldPath(source),
-                          {"repository", "state_dir", "control_socket", "store_snapshot_interval",
-                           "max_concurrent_jobs", "prune_interval", "metrics_textfile",
-                           "repository_password_file", "defaults", "nodes", "http"});
+  const auto root = detail::open_object(
+      root_value, FieldPath(source),
+      {"repository", "state_dir", "control_socket", "store_snapshot_interval",
+       "max_concurrent_jobs", "prune_interval", "metrics_textfile", "repository_password_file",
+       "defaults", "nodes", "http", "notify", "repository_space"});
   if (!root) return std::unexpected(root.error());
   Config config;
   config.source = source;
@@ -84,6 +99,11 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
       [&] { return optional_field(*root, "http", config.http, detail::read_http); },
       [&] { return optional_field(*root, "defaults", defaults, read_defaults); },
       [&] { return required_field(*root, "nodes", config.nodes, nodes); },
+      [&] { return optional_field(*root, "notify", config.notify, detail::read_notify_targets); },
+      [&] {
+        return optional_field(*root, "repository_space", config.repository_space,
+                              detail::read_repository_space);
+      },
   });
   if (!read) return std::unexpected(read.error());
   return config;

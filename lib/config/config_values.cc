@@ -79,7 +79,8 @@ Result<std::string> read_node_id(const Json& value, const FieldPath& at) {
 }
 
 Result<uint64_t> read_byte_size(const Json& value, const FieldPath& at) {
-  constexpr const char* kWhat = "must be a number of bytes, or a string like \"100M\" (K, M, G, T)";
+  constexpr const char* kWhat =
+      "must be a byte count such as 1073741824, \"512M\", \"10G\" or \"1T\"";
   if (value.is_number_unsigned()) {
     if (value.get<uint64_t>() == 0) return at.fail("must be more than 0");
     return value.get<uint64_t>();
@@ -88,9 +89,10 @@ Result<uint64_t> read_byte_size(const Json& value, const FieldPath& at) {
   const std::string text = value.get<std::string>();
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 12 || text.size() > digits + 1) return at.fail(kWhat);
+  std::string unit = text.substr(digits);
+  if (unit.size() == 3 && unit.ends_with("iB")) unit.resize(1);  // "10GiB" is "10G"
+  if (digits == 0 || digits > 12 || unit.size() > 1) return at.fail(kWhat);
   uint64_t n = std::stoull(text.substr(0, digits));
-  const std::string unit = text.substr(digits);
   const std::string units = "KMGT";
   if (!unit.empty()) {
     const auto power = units.find(unit[0]);

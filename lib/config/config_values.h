@@ -21,8 +21,8 @@ Result<std::vector<std::string>> read_path_list(const Json& value, const FieldPa
 // [A-Za-z0-9_.-]{1,64}, not "." or "..": ids become file and directory names in the repository.
 Result<std::string> read_node_id(const Json& value, const FieldPath& at);
 
-// A byte count: a whole number of bytes, or a string with a unit ("512K", "100M", "2G", "1T";
-// binary multiples), more than 0.
+// A byte count: a whole number of bytes, or a string with a binary unit ("512K", "100M",
+// "10G", "10GiB", "1T"), more than 0.
 Result<uint64_t> read_byte_size(const Json& value, const FieldPath& at);
 
 // An array of absolute paths of exclude files on this machine, each read now (one pattern a

@@ -37,6 +37,20 @@ std::string describe_node(const NodeConfig& node) {
   if (node.exclude_larger_than) {
     out += "    exclude files over " + std::to_string(*node.exclude_larger_than) + " bytes\n";
   }
+  if (node.hooks.before) out += "    before " + *node.hooks.before + "\n";
+  if (node.hooks.after) out += "    after " + *node.hooks.after + "\n";
+  return out;
+}
+
+std::string describe_target(const NotifyTarget& target) {
+  std::string out = "  " + target.name + ": " + to_string(target.type);
+  if (target.type == NotifyType::command) {
+    out += " " + target.command.front();
+  } else {
+    out += " " + target.url;
+  }
+  out += ", timeout " + format_duration(target.timeout) + ", " + std::to_string(target.retries) +
+         " retries, severity >= " + to_string(target.match.min_severity) + "\n";
   return out;
 }
 
@@ -47,6 +61,38 @@ std::string describe_http(const HttpSettings& http) {
 }
 
 }  // namespace
+
+const char* to_string(Severity severity) {
+  switch (severity) {
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::error:
+      return "error";
+  }
+  return "error";
+}
+
+const char* to_string(NotifyType type) {
+  switch (type) {
+    case NotifyType::webhook:
+      return "webhook";
+    case NotifyType::email:
+      return "email";
+    case NotifyType::ping:
+      return "ping";
+    case NotifyType::command:
+      return "command";
+  }
+  return "webhook";
+}
+
+const NotifyTarget* Config::find_target(std::string_view name) const {
+  const auto it = std::find_if(notify.begin(), notify.end(),
+                               [&](const NotifyTarget& target) { return target.name == name; });
+  return it == notify.end() ? nullptr : &*it;
+}
 
 const NodeConfig* Config::find_node(std::string_view id) const {
   const auto it = std::find_if(nodes.begin(), nodes.end(),
@@ -67,6 +113,10 @@ std::string describe(const Config& config) {
   out += "  http:                    " + (config.http ? describe_http(*config.http) : "off") + "\n";
   out += "nodes (" + std::to_string(config.nodes.size()) + "):\n";
   for (const NodeConfig& node : config.nodes) out += describe_node(node);
+  if (!config.notify.empty()) {
+    out += "notify (" + std::to_string(config.notify.size()) + "):\n";
+    for (const NotifyTarget& target : config.notify) out += describe_target(target);
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "config/config_values.h"
+#include "config/notify_parse.h"
 
 namespace nb::config::detail {
 namespace {
@@ -15,9 +16,12 @@ constexpr std::array<std::string_view, 7> kSshKeys = {
     "host", "port", "user", "identity_file", "known_hosts", "host_key_policy", "transport"};
 
 std::vector<std::string_view> node_keys() {
-  std::vector<std::string_view> keys = {"id",     "type",    "paths",        "interval",
-                                        "jitter", "exclude", "exclude_from", "exclude_larger_than",
-                                        "retain"};
+  std::vector<std::string_view> keys = {"id",           "type",
+                                        "paths",        "interval",
+                                        "jitter",       "exclude",
+                                        "exclude_from", "exclude_larger_than",
+                                        "retain",       "failures_before_notify",
+                                        "stale_after",  "hooks"};
   keys.insert(keys.end(), kSshKeys.begin(), kSshKeys.end());
   return keys;
 }
@@ -59,6 +63,9 @@ Result<NodeConfig> read_node(const Json& value, const FieldPath& at, const NodeC
   const auto retain = [&](const Json& retain_value, const FieldPath& retain_at) {
     return read_retention(retain_value, retain_at, defaults.retain);
   };
+  const auto hooks = [&](const Json& hooks_value, const FieldPath& hooks_at) {
+    return read_hooks(hooks_value, hooks_at, defaults.hooks);
+  };
   const auto read = run_steps({
       [&] { return required_field(*object, "id", node.id, read_node_id); },
       [&] { return required_field(*object, "type", node.type, type); },
@@ -72,6 +79,12 @@ Result<NodeConfig> read_node(const Json& value, const FieldPath& at, const NodeC
                               read_byte_size);
       },
       [&] { return optional_field(*object, "retain", node.retain, retain); },
+      [&] {
+        return optional_field(*object, "failures_before_notify", node.failures_before_notify,
+                              int_in(1, 1000));
+      },
+      [&] { return optional_field(*object, "stale_after", node.stale_after, read_duration); },
+      [&] { return optional_field(*object, "hooks", node.hooks, hooks); },
       [&] {
         return node.type == NodeType::ssh ? read_ssh(*object, state_dir, node.ssh)
                                           : reject_ssh_keys(*object);

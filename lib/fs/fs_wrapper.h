@@ -19,6 +19,11 @@ class FsWrapper : public NodeFs {
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override {
     return target_.read_files(paths, sink);
   }
+  Result<CommandOutcome> run_command(const std::string& command,
+                                     const std::vector<std::string>& env,
+                                     std::chrono::seconds timeout) override {
+    return target_.run_command(command, env, timeout);
+  }
 
  protected:
   NodeFs& target() { return target_; }

@@ -105,6 +105,11 @@ class LocalFs final : public NodeFs {
   }
 
   std::string describe() const override { return "local"; }
+  Result<CommandOutcome> run_command(const std::string& command,
+                                     const std::vector<std::string>& env,
+                                     std::chrono::seconds timeout) override {
+    return nb::run_command({"/bin/sh", "-c", command}, env, {}, timeout);
+  }
 
   Result<FileMeta> stat(const std::string& path) override { return stat_at(AT_FDCWD, path, path); }
 

@@ -20,6 +20,7 @@
 
 #include "util/error.h"
 #include "util/file_type.h"
+#include "util/subprocess.h"
 
 namespace nb::fs {
 
@@ -96,6 +97,18 @@ class NodeFs {
   // one file at a time, in any order. Batched so an implementation can keep many requests in
   // flight; never opens a file that is not a regular file (a fifo must not block).
   virtual Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) = 0;
+
+  // Runs a shell command line on the node (a hook): with /bin/sh locally, over the node's own
+  // SSH connection remotely, with `env` (NAME=value) set, stdout and stderr captured, and
+  // killed at `timeout`. Fails only when it cannot be started; its exit is in the outcome.
+  // Filesystems that cannot run commands (the test fakes) refuse with ENOTSUP.
+  virtual Result<CommandOutcome> run_command(const std::string& command,
+                                             const std::vector<std::string>& env,
+                                             std::chrono::seconds timeout) {
+    (void)env;
+    (void)timeout;
+    return fail("run", command, ENOTSUP, describe() + " cannot run commands");
+  }
 };
 
 }  // namespace nb::fs

@@ -12,6 +12,7 @@
 
 #include "fs/ssh/find_records.h"
 #include "fs/ssh/remote_session.h"
+#include "fs/ssh/run_on_node.h"
 #include "fs/ssh/sftp_fs.h"
 #include "fs/ssh/tar_reader.h"
 #include "util/clock.h"
@@ -88,6 +89,19 @@ class ExecFs final : public NodeFs {
 
   Result<> walk(const std::string& root, WalkVisitor& visitor) override;
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
+
+  Result<CommandOutcome> run_command(const std::string& command,
+                                     const std::vector<std::string>& env,
+                                     std::chrono::seconds timeout) override {
+    auto s = session(main_);
+    if (!s) return std::unexpected(s.error());
+    auto outcome = run_on_node(*main_.connection, command, env, timeout);
+    if (!outcome || outcome->timed_out) {
+      main_.session.reset();  // the connection may be gone
+      main_.connection.reset();
+    }
+    return outcome;
+  }
 
  private:
   Result<RemoteSession*> session(Link& link);

@@ -52,6 +52,9 @@ class SftpChannel {
   pollfd poll_fd() const;
   // "02_node (backup@host:22)", for errors.
   const std::string& where() const { return connection_->where(); }
+  // The connection the channel runs on, for another channel beside it (a hook) while no
+  // request is in flight.
+  SshConnection& connection() { return *connection_; }
   // The connection is unusable: a lost connection, or a reply that cannot be SFTP.
   Error lost(const std::string& op, const std::string& why) const;
   // The peer stopped answering: the channel must not wait for it when closed.

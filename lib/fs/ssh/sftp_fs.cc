@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "fs/ssh/run_on_node.h"
 #include "fs/ssh/sftp_attrs.h"
 #include "fs/ssh/sftp_channel.h"
 #include "fs/ssh/sftp_reader.h"
@@ -81,6 +82,15 @@ class SftpFs final : public NodeFs {
   }
 
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
+
+  Result<CommandOutcome> run_command(const std::string& command,
+                                     const std::vector<std::string>& env,
+                                     std::chrono::seconds timeout) override {
+    if (auto r = ensure_readers(1); !r) return std::unexpected(r.error());
+    auto outcome = run_on_node(readers_[0]->connection(), command, env, timeout);
+    if (!outcome || outcome->timed_out) readers_.clear();  // the connection may be gone
+    return outcome;
+  }
 
  private:
   Result<> ensure_readers(size_t wanted);

@@ -1,0 +1,111 @@
+#include "fs/ssh/run_on_node.h"
+
+#include <libssh2.h>
+#include <poll.h>
+
+#include <cerrno>
+
+#include "fs/ssh/remote_command.h"
+
+namespace nb::fs::ssh {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The session's blocking mode as it was: an SFTP channel keeps its session non-blocking for
+// good, an idle connection is blocking, and either must find it as it left it.
+class KeepBlockingMode {
+ public:
+  explicit KeepBlockingMode(LIBSSH2_SESSION* session)
+      : session_(session), was_blocking_(libssh2_session_get_blocking(session)) {
+    libssh2_session_set_blocking(session_, 0);
+  }
+  ~KeepBlockingMode() { libssh2_session_set_blocking(session_, was_blocking_); }
+  KeepBlockingMode(const KeepBlockingMode&) = delete;
+  KeepBlockingMode& operator=(const KeepBlockingMode&) = delete;
+
+ private:
+  LIBSSH2_SESSION* session_;
+  int was_blocking_;
+};
+
+void wait_briefly(SshConnection& c) {
+  const int dir = libssh2_session_block_directions(c.session());
+  pollfd p{c.socket(), POLLIN, 0};
+  if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) p.events |= POLLOUT;
+  ::poll(&p, 1, 100);
+}
+
+// Reads what the channel has on `stream` into `out`; false when nothing was there.
+bool drain(LIBSSH2_CHANNEL* channel, int stream, std::string& out, Result<>& error,
+           SshConnection& c) {
+  bool got = false;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = libssh2_channel_read_ex(channel, stream, buffer, sizeof buffer);
+    if (n == LIBSSH2_ERROR_EAGAIN || n == 0) return got;
+    if (n < 0) {
+      error = std::unexpected(c.last_error("read hook output", {}));
+      return got;
+    }
+    got = true;
+    const size_t room = kMaxCommandOutput - std::min(kMaxCommandOutput, out.size());
+    out.append(buffer, std::min(static_cast<size_t>(n), room));
+  }
+}
+
+}  // namespace
+
+std::string hook_command_line(const std::string& command, const std::vector<std::string>& env,
+                              std::chrono::seconds timeout) {
+  std::string line;
+  for (const auto& entry : env) {
+    const auto eq = entry.find('=');
+    line += entry.substr(0, eq) + "=" + shell_quote(entry.substr(eq + 1)) + " ";
+  }
+  // TERM at the limit, KILL five seconds later; the whole group, as timeout(1) does.
+  return line + "timeout -k 5 " + std::to_string(timeout.count()) + " /bin/sh -c " +
+         shell_quote(command);
+}
+
+Result<CommandOutcome> run_on_node(SshConnection& c, const std::string& command,
+                                   const std::vector<std::string>& env,
+                                   std::chrono::seconds timeout) {
+  KeepBlockingMode mode(c.session());
+  auto channel = start_remote(c, hook_command_line(command, env, timeout));
+  if (!channel) return std::unexpected(channel.error());
+  LIBSSH2_CHANNEL* ch = channel->get();
+  while (libssh2_channel_send_eof(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  // The node kills it at `timeout`; this side gives up a little later, should the node (or
+  // the link) stop answering altogether.
+  const auto deadline = Clock::now() + timeout + std::chrono::seconds(10) + c.timeout();
+  CommandOutcome outcome;
+  Result<> error;
+  while (!libssh2_channel_eof(ch)) {
+    const bool out = drain(ch, 0, outcome.output, error, c);
+    const bool err = drain(ch, SSH_EXTENDED_DATA_STDERR, outcome.output, error, c);
+    if (!error) return std::unexpected(error.error());
+    if (Clock::now() > deadline) {
+      outcome.timed_out = true;
+      return outcome;  // the channel is freed; the connection may be unusable after this
+    }
+    if (!out && !err) wait_briefly(c);
+  }
+  drain(ch, 0, outcome.output, error, c);
+  drain(ch, SSH_EXTENDED_DATA_STDERR, outcome.output, error, c);
+  while (libssh2_channel_close(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  while (libssh2_channel_wait_closed(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  outcome.exit_code = libssh2_channel_get_exit_status(ch);
+  char* signal = nullptr;
+  size_t signal_len = 0;
+  libssh2_channel_get_exit_signal(ch, &signal, &signal_len, nullptr, nullptr, nullptr, nullptr);
+  if (signal != nullptr) {
+    outcome.exit_code = -1;
+    outcome.signal = 9;
+    libssh2_free(c.session(), signal);
+  }
+  if (outcome.exit_code == 124 || outcome.exit_code == 137) outcome.timed_out = true;
+  return outcome;
+}
+
+}  // namespace nb::fs::ssh

@@ -1,0 +1,26 @@
+// A node's hook run over the node's own SSH connection, on an exec channel beside the ones
+// the backup uses: the command line goes to the remote user's shell, with the variables set
+// and wrapped in the node's `timeout` (coreutils or busybox), so a hook that hangs is killed
+// on the node, not only abandoned by us.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "fs/ssh/ssh_connection.h"
+#include "util/subprocess.h"
+
+namespace nb::fs::ssh {
+
+// `env` is NAME=value; names must be [A-Za-z_][A-Za-z0-9_]*. stdout and stderr are captured
+// together (capped); exit status 124 (timeout's) counts as timed out.
+Result<CommandOutcome> run_on_node(SshConnection& c, const std::string& command,
+                                   const std::vector<std::string>& env,
+                                   std::chrono::seconds timeout);
+
+// The line sent to the remote shell.
+std::string hook_command_line(const std::string& command, const std::vector<std::string>& env,
+                              std::chrono::seconds timeout);
+
+}  // namespace nb::fs::ssh
