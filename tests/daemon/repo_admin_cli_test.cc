@@ -92,7 +92,7 @@ TEST_CASE("a password file others may read is refused", "[cli][crypto]") {
   CHECK_THAT(init.err, Catch::Contains("chmod 0600"));
 }
 
-TEST_CASE("the daemon refuses a format-1 repository; nodebackupctl migrate converts it",
+TEST_CASE("the daemon refuses a format-1 repository, nodebackupctl migrate converts it",
           "[cli][migrate]") {
   Setup s;
   std::filesystem::copy(std::string(NB_SOURCE_DIR) + "/tests/lib/repo/fixtures/format1/repo",

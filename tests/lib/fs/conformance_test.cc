@@ -118,7 +118,7 @@ TEST_CASE("NodeFs contract: the walk lists the root first, parents before childr
   CHECK_FALSE(seen.contains(w->path("link/deep")));
 }
 
-TEST_CASE("NodeFs contract: a declined directory is not listed; a missing root is ENOENT",
+TEST_CASE("NodeFs contract: a declined directory is not listed, a missing root is ENOENT",
           "[fs][conformance]") {
   auto w = make_fs_world(GENERATE(from_range(fs_world_names())));
   INFO("node filesystem: " << w->name());
@@ -146,7 +146,7 @@ TEST_CASE("NodeFs contract: a declined directory is not listed; a missing root i
   CHECK(st.error().code() == ENOENT);
 }
 
-TEST_CASE("NodeFs contract: each path read ends exactly once; only regular files are opened",
+TEST_CASE("NodeFs contract: each path read ends exactly once, only regular files are opened",
           "[fs][conformance]") {
   auto w = make_fs_world(GENERATE(from_range(fs_world_names())));
   INFO("node filesystem: " << w->name());
