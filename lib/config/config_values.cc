@@ -111,13 +111,7 @@ Result<std::vector<std::string>> read_exclude_files(const Json& value, const Fie
     auto text = read_file((*paths)[i]);
     if (!text)
       return at.index(i).fail("cannot read " + (*paths)[i] + ": " + text.error().message());
-    size_t start = 0;
-    while (start < text->size()) {
-      size_t end = text->find('\n', start);
-      if (end == std::string::npos) end = text->size();
-      std::string line = text->substr(start, end - start);
-      start = end + 1;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+    for (std::string line : text_lines(*text)) {
       // gitignore: trailing blanks go, unless the last one is quoted with a backslash.
       while (!line.empty() && (line.back() == ' ' || line.back() == '\t') &&
              !(line.size() > 1 && line[line.size() - 2] == '\\')) {

@@ -32,13 +32,7 @@ void append(HeaderList& list, const std::string& line) {
 Result<> add_header_file(HeaderList& list, const std::string& path) {
   auto text = read_file(path);
   if (!text) return std::unexpected(text.error());
-  size_t start = 0;
-  while (start < text->size()) {
-    size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
-    std::string line = text->substr(start, end - start);
-    start = end + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  for (const std::string& line : text_lines(*text)) {
     if (line.empty() || line.front() == '#') continue;
     if (line.find(':') == std::string::npos) {
       return fail("read headers", path, 0, "a line is not \"Name: value\"");

@@ -43,6 +43,10 @@ Result<> write_all(int fd, std::string_view data, const std::string& path);
 
 Result<std::string> read_file(const std::string& path);
 
+// The lines of a text file's content, without their "\n" or "\r\n" (files an operator writes:
+// exclude lists, header files).
+std::vector<std::string> text_lines(std::string_view text);
+
 // Replaces `path` atomically and durably with `data`, created with `mode`.
 Result<> write_file_durably(const std::string& path, std::string_view data, mode_t mode = 0600);
 
