@@ -69,6 +69,10 @@ std::shared_future<LoadReport> HashStore::load_async(const std::string& state_di
   return loading_;
 }
 
+HashStore::~HashStore() {
+  wait_loaded();
+}
+
 void HashStore::wait_loaded() const {
   if (loading_.valid()) loading_.wait();
 }

@@ -47,6 +47,8 @@ class HashStore {
   static constexpr const char* kPreviousSuffix = ".prev";
 
   HashStore() = default;
+  // Waits for a load_async() still reading: its thread writes the members being destroyed.
+  ~HashStore();
   HashStore(const HashStore&) = delete;
   HashStore& operator=(const HashStore&) = delete;
 
