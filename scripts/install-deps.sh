@@ -8,6 +8,8 @@ build_packages=(cmake g++ make pkg-config python3
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
   libzstd-dev libsodium-dev  # repository format 2: zstd blobs; BLAKE2b, XChaCha20, Argon2id
   libcurl4-openssl-dev  # notifications: webhooks, pings and mail go through libcurl
+  libarchive-dev  # the exec transport reads GNU tar's pax stream: xattrs, sparse maps
+  attr acl libcap2-bin  # the metadata tests set and compare xattrs, ACLs and capabilities
   python3-aiosmtpd  # the notification tests' SMTP server
   openssh-server openssh-client procps
   ccache

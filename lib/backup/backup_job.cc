@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "backup/content_reader.h"
@@ -76,12 +77,15 @@ class JobRun {
     if (!scan) return std::unexpected(scan.error());
     phase("walk");
     scan_ = std::move(*scan);
-    tree_.emplace(scan_, repo_);
+    tree_.emplace(scan_, repo_, caps_);
     for (const auto& problem : scan_.problems) warn(problem.message());
     result_.counts.errors += scan_.problems.size();
     prior_ = store_.entries(node_);  // shared, immutable: no copy
     auto to_read = plan();
     phase("quick check and prior snapshot");
+    if (!opts_.dry_run) {
+      if (auto r = read_extras(); !r) return r;
+    }
     if (opts_.dry_run) {
       result_.counts.deleted = count_deletions();
       return {};
@@ -109,8 +113,9 @@ class JobRun {
     for (size_t i = 0; i < scan_.size(); ++i) {
       const auto type = scan_.type(i);
       if (type != FileType::regular) {
-        const bool special = type != FileType::directory && type != FileType::symlink;
-        result_.counts.skipped += special ? 1 : 0;
+        const bool kept = type == FileType::directory || type == FileType::symlink ||
+                          (caps_.specials && type != FileType::socket);
+        result_.counts.skipped += kept ? 0 : 1;
         continue;
       }
       ++result_.counts.scanned;
@@ -155,6 +160,27 @@ class JobRun {
                   result_.listings_kept, result_.listings_read);
     progress_.files_to_read = to_read.size();
     return to_read;
+  }
+
+  // The extended attributes and device numbers the newest snapshot could not vouch for.
+  Result<> read_extras() {
+    const auto& wanted = tree_->extras_wanted();
+    if (wanted.empty()) return {};
+    std::vector<std::string> paths;
+    paths.reserve(wanted.size());
+    for (size_t i : wanted) paths.emplace_back(scan_.path(i));
+    std::unordered_map<std::string_view, size_t> index;
+    for (size_t k = 0; k < wanted.size(); ++k) index.emplace(paths[k], wanted[k]);
+    return fs_.read_extras(paths, [&](const std::string& path, Result<fs::Extras> extras) {
+      const auto it = index.find(path);
+      if (it == index.end()) return;
+      if (!extras) {
+        ++result_.counts.errors;
+        warn(extras.error().message() + "; recorded without its extended attributes");
+        return;
+      }
+      tree_->set_extras(it->second, std::move(*extras));
+    });
   }
 
   Result<> read_all(std::vector<size_t> pending) {
@@ -211,6 +237,7 @@ class JobRun {
       return;
     }
     files_[i] = {Kind::known, false, outcome.hash, std::move(outcome.content)};
+    if (caps_.xattrs) tree_->set_extras(i, {std::move(outcome.done.xattrs), 0});
     auto after = outcome.done.after;
     after.size = outcome.bytes;
     scan_.set_meta(i, after);

@@ -98,6 +98,15 @@ fs::FileMeta Scan::meta(size_t i) const {
   m.mtime_ns = item.mtime_ns;
   m.ctime_ns = item.ctime_ns;
   m.inode = item.inode;
+  m.sparse = item.sparse;
+  m.nlink = 1;
+  const auto group =
+      std::lower_bound(links_.begin(), links_.end(), i,
+                       [](const Links& links, size_t wanted) { return links.index < wanted; });
+  if (group != links_.end() && group->index == i) {
+    m.nlink = group->nlink;
+    m.dev = group->dev;
+  }
   if (item.type == FileType::symlink) {
     const auto it =
         std::lower_bound(link_targets_.begin(), link_targets_.end(), i,
@@ -116,12 +125,16 @@ void Scan::assign(Item& item, const fs::FileMeta& meta) {
   item.mtime_ns = meta.mtime_ns;
   item.ctime_ns = meta.ctime_ns;
   item.inode = meta.inode;
+  item.sparse = meta.sparse;
 }
 
 void Scan::add(std::string_view path, const fs::FileMeta& meta, std::string_view held) {
   Item& item = items_.emplace_back();
   item.path = held == path ? held : paths_.keep(path);
   assign(item, meta);
+  if (meta.nlink > 1 && meta.type != FileType::directory) {
+    links_.push_back({items_.size() - 1, meta.dev, meta.nlink});
+  }
   if (meta.type == FileType::symlink) {
     link_targets_.emplace_back(items_.size() - 1, paths_.keep(meta.link_target));
   }

@@ -51,6 +51,12 @@ class Scan {
     uint32_t uid = 0;
     uint32_t gid = 0;
     FileType type = FileType::unknown;
+    bool sparse = false;
+  };
+  struct Links {
+    size_t index;
+    uint64_t dev;
+    uint32_t nlink;
   };
   void assign(Item& item, const fs::FileMeta& meta);
 
@@ -58,6 +64,9 @@ class Scan {
   StringArena paths_;
   // Symlinks' targets, by entry index (ascending: the walk appends).
   std::vector<std::pair<size_t, std::string_view>> link_targets_;
+  // Hard-link data of the entries (not directories) with more than one link, by entry index:
+  // few files have them, so they cost nothing per entry.
+  std::vector<Links> links_;
 };
 
 inline constexpr size_t kMaxScanEntries = 0xffff'fffe;

@@ -27,8 +27,9 @@ const repo::TreeEntry* find_by_name(const repo::Tree& tree, std::string_view nam
 
 }  // namespace
 
-TreeBuilder::TreeBuilder(const Scan& scan, const repo::Repository& repo)
-    : scan_(scan), repo_(repo), dir_of_(scan.size(), kNotDir) {
+TreeBuilder::TreeBuilder(const Scan& scan, const repo::Repository& repo,
+                         const fs::Capabilities& caps)
+    : scan_(scan), repo_(repo), caps_(caps), dir_of_(scan.size(), kNotDir) {
   std::unordered_map<std::string_view, uint32_t> index;  // directory path → its dirs_ index
   std::vector<uint32_t> parent(scan_.size(), kNotDir);   // entry → its parent's dirs_ index
   std::unordered_set<size_t> roots(scan_.root_indexes.begin(), scan_.root_indexes.end());
@@ -82,6 +83,11 @@ std::optional<repo::TreeEntry> TreeBuilder::entry_of(size_t i,
     case FileType::symlink:
     case FileType::directory:
       break;
+    case FileType::fifo:
+    case FileType::char_device:
+    case FileType::block_device:
+      if (!caps_.specials) return std::nullopt;
+      break;
     default:
       return std::nullopt;
   }
@@ -93,7 +99,57 @@ std::optional<repo::TreeEntry> TreeBuilder::entry_of(size_t i,
   e.uid = meta.uid;
   e.gid = meta.gid;
   e.mtime_ns = meta.mtime_ns;
+  if (caps_.ctime) e.ctime_ns = meta.ctime_ns;
+  if (type == FileType::regular) {
+    e.sparse = caps_.sparse && meta.sparse;
+    if (caps_.hardlinks && meta.nlink > 1) {
+      e.links = meta.nlink;
+      e.inode = meta.inode;
+      e.dev = meta.dev;
+    }
+  }
+  if (const auto it = extras_.find(static_cast<uint32_t>(i)); it != extras_.end()) {
+    for (const auto& x : it->second.xattrs) e.xattrs.push_back({x.name, x.value});
+    if (type == FileType::char_device || type == FileType::block_device) e.rdev = it->second.rdev;
+  }
   return e;
+}
+
+void TreeBuilder::set_extras(size_t i, fs::Extras extras) {
+  if (extras.xattrs.empty() && extras.rdev == 0) {
+    extras_.erase(static_cast<uint32_t>(i));
+  } else {
+    extras_[static_cast<uint32_t>(i)] = std::move(extras);
+  }
+}
+
+// Entry `i` is in a listing that is built again. What the walk cannot see of it is taken from
+// its entry in the newest snapshot when its ctime has not moved since (every change of an
+// extended attribute or a device number moves it); otherwise it is asked for.
+void TreeBuilder::carry_extras(size_t i, const repo::TreeEntry* prior,
+                               std::vector<FileState>& files) {
+  const auto type = scan_.type(i);
+  const bool device = type == FileType::char_device || type == FileType::block_device;
+  const bool wanted = caps_.xattrs || (caps_.specials && device);
+  if (!wanted || !caps_.ctime) return;
+  if (type == FileType::regular && files[i].kind != FileState::Kind::known) return;  // read
+  if (!entry_of(i, files)) return;  // left out (a socket, a special without the capability)
+  const auto meta = scan_.meta(i);
+  if (prior != nullptr && prior->type == type && prior->ctime_ns != 0 &&
+      prior->ctime_ns == meta.ctime_ns) {
+    fs::Extras extras;
+    for (const auto& x : prior->xattrs) extras.xattrs.push_back({x.name, x.value});
+    extras.rdev = prior->rdev;
+    set_extras(i, std::move(extras));
+    return;
+  }
+  if (type == FileType::regular) {
+    // Its content is known, its extended attributes are not: read it again (it stores nothing
+    // new). This happens once to files recorded before ctimes were.
+    if (unresolved_.empty() || unresolved_.back() != i) unresolved_.push_back(i);
+    return;
+  }
+  extras_wanted_.push_back(i);
 }
 
 // Every directory's fingerprint and whether all files below it are known, children first
@@ -124,6 +180,7 @@ std::vector<size_t> TreeBuilder::align(const std::optional<repo::SnapshotRecord>
   unresolved_.clear();
   for (auto& dir : dirs_) dir.kept.reset();
   listings_kept_ = listings_read_ = 0;
+  extras_wanted_.clear();
   // A pack lost by hand leaves the newest snapshot naming blobs that are gone: then every
   // chunk is looked up, and no listing is kept whole.
   check_chunks_ = !repo_.index_whole();
@@ -136,6 +193,7 @@ std::vector<size_t> TreeBuilder::align(const std::optional<repo::SnapshotRecord>
       }
     }
     align_entry(i, prior, files);
+    carry_extras(i, prior, files);
   }
   warnings_ = nullptr;
   return std::move(unresolved_);
@@ -195,7 +253,9 @@ void TreeBuilder::align_directory(size_t i, const repo::TreeEntry* prior,
   }
   for (uint32_t child : children(dir)) {
     const auto name = base_name(scan_.path(child));
-    align_entry(child, old ? find_by_name(*old, name) : nullptr, files);
+    const repo::TreeEntry* prior_child = old ? find_by_name(*old, name) : nullptr;
+    align_entry(child, prior_child, files);
+    carry_extras(child, prior_child, files);
   }
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "backup/scan.h"
@@ -39,7 +40,7 @@ struct FileState {
 
 class TreeBuilder {
  public:
-  TreeBuilder(const Scan& scan, const repo::Repository& repo);
+  TreeBuilder(const Scan& scan, const repo::Repository& repo, const fs::Capabilities& caps);
 
   // Before the read: `files` holds every file that passed the quick check as known (without
   // chunks) and every other as pending. Keeps the listings of unchanged directories and fills
@@ -54,6 +55,13 @@ class TreeBuilder {
   Result<std::vector<repo::SnapshotRoot>> build(const std::vector<FileState>& files,
                                                 repo::BlobBatch& batch);
 
+  // Entries of rebuilt listings whose extras (extended attributes, device number) could not be
+  // taken over from the newest snapshot because their ctime moved: the caller asks the node
+  // (NodeFs::read_extras) and hands them to set_extras(). Regular files in that case are
+  // returned by align() to be read instead, their extras coming with their content.
+  const std::vector<size_t>& extras_wanted() const { return extras_wanted_; }
+  void set_extras(size_t i, fs::Extras extras);
+
   // Listings kept from the newest snapshot, and old listings read, by the last align().
   size_t listings_kept() const { return listings_kept_; }
   size_t listings_read() const { return listings_read_; }
@@ -63,6 +71,7 @@ class TreeBuilder {
   void fingerprint_all(const std::vector<FileState>& files);
   bool chunks_present(const repo::TreeEntry& prior) const;
   void align_entry(size_t i, const repo::TreeEntry* prior, std::vector<FileState>& files);
+  void carry_extras(size_t i, const repo::TreeEntry* prior, std::vector<FileState>& files);
   void align_directory(size_t dir, const repo::TreeEntry* prior, std::vector<FileState>& files);
   Result<std::optional<repo::TreeEntry>> build_entry(size_t i, const std::vector<FileState>& files,
                                                      repo::BlobBatch& batch);
@@ -83,6 +92,10 @@ class TreeBuilder {
 
   const Scan& scan_;
   const repo::Repository& repo_;
+  fs::Capabilities caps_;
+  // Extras by entry, only for entries that have any (most have none).
+  std::unordered_map<uint32_t, fs::Extras> extras_;
+  std::vector<size_t> extras_wanted_;
   std::vector<uint32_t> dir_of_;  // entry → its index in dirs_, or kNotDir
   std::vector<Dir> dirs_;
   std::vector<uint32_t> children_;  // every directory's children, sorted by name, one after another

@@ -19,6 +19,9 @@ class FsWrapper : public NodeFs {
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override {
     return target_.read_files(paths, sink);
   }
+  Result<> read_extras(const std::vector<std::string>& paths, const ExtrasDone& done) override {
+    return target_.read_extras(paths, done);
+  }
   Result<CommandOutcome> run_command(const std::string& command,
                                      const std::vector<std::string>& env,
                                      std::chrono::seconds timeout) override {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,31 @@ struct FileMeta {
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;     // meaningful only if Capabilities::ctime
   uint64_t inode = 0;       // meaningful only if Capabilities::inode
+  // Hard links (Capabilities::hardlinks): the link count, and the filesystem the inode is on,
+  // which together with `inode` names the file whatever path it is reached by.
+  uint32_t nlink = 0;
+  uint64_t dev = 0;
+  // A regular file occupies fewer blocks than its size (Capabilities::sparse): it has holes.
+  bool sparse = false;
   std::string link_target;  // symlinks only
+};
+
+// One extended attribute: `user.*`, `security.*` (file capabilities are
+// `security.capability`), `trusted.*`, and POSIX ACLs as `system.posix_acl_access` and
+// `system.posix_acl_default` in the kernel's binary form. Sorted by name where a list is given.
+struct Xattr {
+  std::string name;
+  std::string value;
+  bool operator==(const Xattr&) const = default;
+};
+
+// What the walk does not give about an entry and a restore needs: its extended attributes and,
+// for a device node, its device number. Both change an entry's ctime, so a backup asks for
+// them only where the ctime moved (backup/tree_builder.h).
+struct Extras {
+  std::vector<Xattr> xattrs;
+  uint64_t rdev = 0;  // character and block devices (makedev form)
+  bool operator==(const Extras&) const = default;
 };
 
 // What a filesystem can tell about a file. SFTP v3, for instance, gives size and whole-second
@@ -44,9 +69,19 @@ struct FileMeta {
 struct Capabilities {
   bool ctime = false;
   bool inode = false;
+  // Metadata a faithful copy needs beyond type, mode, owner, size and times. Each needs `ctime`
+  // as well: a backup takes it over from the previous snapshot wherever the ctime did not move.
+  bool hardlinks = false;  // FileMeta::nlink and ::dev
+  bool xattrs = false;     // ReadDone::xattrs and read_extras()
+  bool sparse = false;     // FileMeta::sparse
+  bool specials = false;   // fifos and device nodes are walked, and read_extras() gives rdev
   // Granularity of mtime as reported: a file modified twice within one tick shows one mtime.
   int64_t mtime_resolution_ns = 1'000'000'000;
 };
+
+// What a transport with `caps` cannot capture, for the operator: "hard links, extended
+// attributes (ACLs, file capabilities), …", or "" when it captures everything.
+std::string missing_metadata(const Capabilities& caps);
 
 class WalkVisitor {
  public:
@@ -63,6 +98,7 @@ class WalkVisitor {
 struct ReadDone {
   FileMeta after;
   int64_t read_time_ns = 0;
+  std::vector<Xattr> xattrs;  // Capabilities::xattrs: as the file had them when read
 };
 
 class ReadSink {
@@ -97,6 +133,16 @@ class NodeFs {
   // one file at a time, in any order. Batched so an implementation can keep many requests in
   // flight; never opens a file that is not a regular file (a fifo must not block).
   virtual Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) = 0;
+
+  // Extras of `paths` (any type but regular files, whose extended attributes come with their
+  // content in read_files()): one call of `done` per path. Filesystems without
+  // Capabilities::xattrs and ::specials are never asked.
+  using ExtrasDone = std::function<void(const std::string& path, Result<Extras> extras)>;
+  virtual Result<> read_extras(const std::vector<std::string>& paths, const ExtrasDone& done) {
+    (void)paths;
+    (void)done;
+    return fail("read metadata", describe(), ENOTSUP, "the transport cannot read it");
+  }
 
   // Runs a shell command line on the node (a hook): with /bin/sh locally, over the node's own
   // SSH connection remotely, with `env` (NAME=value) set, stdout and stderr captured, and

@@ -3,9 +3,15 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
 
 #include "repo/browse.h"
 #include "repo/chunk_list.h"
@@ -84,6 +90,11 @@ class Restorer {
       case FileType::directory:
         r = directory(dirfd, e, shown);
         break;
+      case FileType::fifo:
+      case FileType::char_device:
+      case FileType::block_device:
+        r = special(dirfd, e, shown);
+        break;
       default:
         r = fail("restore", shown, 0, "unsupported entry type");
     }
@@ -120,30 +131,84 @@ class Restorer {
         return fail("restore", shown, chunk.error().code(), "refused: " + chunk.error().message());
       }
       hasher.update(chunk->data(), chunk->size());
-      if (auto r = write_all(out, *chunk, shown); !r) return r;
+      // A sparse file's zero chunks become holes again: skipped over, not written.
+      if (e.sparse && all_zero(*chunk)) {
+        if (::lseek(out, static_cast<off_t>(chunk->size()), SEEK_CUR) < 0) {
+          return errno_error("seek", shown, errno);
+        }
+      } else if (auto r = write_all(out, *chunk, shown); !r) {
+        return r;
+      }
       written += chunk->size();
       report_.bytes += chunk->size();
     }
     if (written != e.size || !e.xxh3 || hasher.digest() != *e.xxh3) {
       return fail("restore", shown, 0, "content does not match its recorded size and hash");
     }
+    // A hole at the end is a size, not a write.
+    if (e.sparse && ::ftruncate(out, static_cast<off_t>(e.size)) != 0) {
+      return errno_error("truncate", shown, errno);
+    }
     return {};
+  }
+
+  static bool all_zero(std::string_view data) {
+    return std::all_of(data.begin(), data.end(), [](char c) { return c == 0; });
   }
 
   Result<> file(int dirfd, const TreeEntry& e, const std::string& shown) {
     const std::string temp = ".nbrestore" + temp_suffix();
+    if (e.links > 1) {
+      if (auto linked = link_to_earlier(dirfd, temp, e, shown)) {
+        if (!*linked) return std::unexpected(linked->error());
+        ++report_.hardlinks;
+        return place(dirfd, temp, e, shown);
+      }
+    }
     UniqueFd out(
         ::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out.valid()) return errno_error("create", shown, errno);
     auto r = copy_content(e, out.get(), shown);
     if (r) r = apply_meta(out.get(), e, shown);
-    out.reset();
     if (!r) {
       ::unlinkat(dirfd, temp.c_str(), 0);
       return r;
     }
     ++report_.files;
+    if (e.links > 1) remember_link(out.get(), e);
+    out.reset();
     return place(dirfd, temp, e, shown);
+  }
+
+  // The inode a hard-link group's first restored path got, kept open (O_PATH) until every
+  // recorded link of it is restored, so later paths are linked to it, not copied. Linking
+  // through /proc/self/fd needs no privilege (AT_EMPTY_PATH would).
+  struct LinkGroup {
+    UniqueFd fd;
+    uint32_t remaining = 0;
+  };
+  static constexpr size_t kMaxOpenLinkGroups = 512;
+
+  void remember_link(int fd, const TreeEntry& e) {
+    if (groups_.size() >= kMaxOpenLinkGroups) return;  // later paths become copies
+    UniqueFd path_fd(::open(("/proc/self/fd/" + std::to_string(fd)).c_str(),
+                            O_PATH | O_CLOEXEC));
+    if (!path_fd.valid()) return;
+    groups_[{e.dev, e.inode}] = LinkGroup{std::move(path_fd), e.links - 1};
+  }
+
+  // nullopt: no earlier path of this inode was restored (the caller writes the content).
+  std::optional<Result<>> link_to_earlier(int dirfd, const std::string& temp, const TreeEntry& e,
+                                          const std::string& shown) {
+    const auto it = groups_.find({e.dev, e.inode});
+    if (it == groups_.end()) return std::nullopt;
+    const std::string from = "/proc/self/fd/" + std::to_string(it->second.fd.get());
+    if (::linkat(AT_FDCWD, from.c_str(), dirfd, temp.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      return std::nullopt;  // another filesystem, or /proc missing: a copy then
+    }
+    if (--it->second.remaining == 0) groups_.erase(it);
+    (void)shown;
+    return Result<>{};
   }
 
   Result<> symlink(int dirfd, const TreeEntry& e, const std::string& shown) {
@@ -158,9 +223,79 @@ class Restorer {
       return errno_error("chown", shown, error);
     }
     const timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
+    if (!e.xattrs.empty()) {
+      apply_xattrs(-1, "/proc/self/fd/" + std::to_string(dirfd) + "/" + temp, e, shown);
+    }
     ::utimensat(dirfd, temp.c_str(), times, AT_SYMLINK_NOFOLLOW);
     ++report_.symlinks;
     return place(dirfd, temp, e, shown);
+  }
+
+  // A fifo or a device node: created under a temporary name, given its owner, mode,
+  // attributes and mtime through its path (opening it could block, or touch a device), and
+  // renamed into place.
+  Result<> special(int dirfd, const TreeEntry& e, const std::string& shown) {
+    const std::string temp = ".nbrestore" + temp_suffix();
+    const mode_t kind = e.type == FileType::fifo          ? S_IFIFO
+                        : e.type == FileType::char_device ? S_IFCHR
+                                                          : S_IFBLK;
+    if (::mknodat(dirfd, temp.c_str(), kind | 0600, static_cast<dev_t>(e.rdev)) != 0) {
+      return errno_error(e.type == FileType::fifo ? "create fifo" : "create device node", shown,
+                         errno);
+    }
+    auto r = apply_meta_at(dirfd, temp, e, shown);
+    if (!r) {
+      ::unlinkat(dirfd, temp.c_str(), 0);
+      return r;
+    }
+    ++report_.specials;
+    return place(dirfd, temp, e, shown);
+  }
+
+  Result<> apply_meta_at(int dirfd, const std::string& name, const TreeEntry& e,
+                         const std::string& shown) {
+    if (options_.ownership &&
+        ::fchownat(dirfd, name.c_str(), e.uid, e.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      return errno_error("chown", shown, errno);
+    }
+    if (::fchmodat(dirfd, name.c_str(), e.mode, 0) != 0) return errno_error("chmod", shown, errno);
+    apply_xattrs(-1, "/proc/self/fd/" + std::to_string(dirfd) + "/" + name, e, shown);
+    const timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
+    if (::utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+      return errno_error("set mtime", shown, errno);
+    }
+    return {};
+  }
+
+  // Sets the recorded attributes and removes any others (a default ACL of the directory
+  // above is inherited by a new file). One that cannot be set (a capability without root) is
+  // reported; the entry is restored without it.
+  void apply_xattrs(int fd, const std::string& path, const TreeEntry& e, const std::string& shown) {
+    std::string names(64 * 1024, '\0');
+    const ssize_t n = fd >= 0 ? ::flistxattr(fd, names.data(), names.size())
+                              : ::llistxattr(path.c_str(), names.data(), names.size());
+    for (size_t start = 0; n > 0 && start < static_cast<size_t>(n);) {
+      const std::string name(names.c_str() + start);
+      start += name.size() + 1;
+      const bool recorded = std::any_of(e.xattrs.begin(), e.xattrs.end(),
+                                        [&](const TreeXattr& x) { return x.name == name; });
+      if (recorded) continue;
+      if (fd >= 0) {
+        ::fremovexattr(fd, name.c_str());
+      } else {
+        ::lremovexattr(path.c_str(), name.c_str());
+      }
+    }
+    for (const auto& x : e.xattrs) {
+      const int r = fd >= 0 ? ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0)
+                            : ::lsetxattr(path.c_str(), x.name.c_str(), x.value.data(),
+                                          x.value.size(), 0);
+      if (r != 0) {
+        report_.errors.push_back(
+            Error("set xattr " + x.name.substr(0, 255), shown, errno,
+                  std::string(std::strerror(errno)) + "; the entry is restored without it"));
+      }
+    }
   }
 
   Result<> directory(int dirfd, const TreeEntry& e, const std::string& shown) {
@@ -177,6 +312,9 @@ class Restorer {
       return errno_error("chown", shown, errno);
     }
     if (::fchmod(fd, e.mode) != 0) return errno_error("chmod", shown, errno);
+    // After chown (which clears a file capability) and chmod (an ACL sets the group bits
+    // itself, consistently with the recorded mode).
+    apply_xattrs(fd, {}, e, shown);
     const timespec times[2] = {to_timespec(e.mtime_ns), to_timespec(e.mtime_ns)};
     if (::futimens(fd, times) != 0) return errno_error("set mtime", shown, errno);
     return {};
@@ -185,6 +323,7 @@ class Restorer {
   const Repository& repo_;
   const RestoreOptions& options_;
   RestoreReport& report_;
+  std::map<std::pair<uint64_t, uint64_t>, LinkGroup> groups_;  // by (dev, inode)
 };
 
 }  // namespace

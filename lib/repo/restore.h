@@ -16,10 +16,17 @@ struct RestoreOptions {
   bool ownership = false;  // chown to the recorded uid/gid (needs root)
 };
 
+// What is restored besides content, mode and mtime: extended attributes (ACLs and file
+// capabilities among them; `trusted.*`, `security.*` and device nodes need root), hard links
+// between the paths of one recorded inode that this restore writes, holes of sparse files,
+// fifos and device nodes. What cannot be applied is reported per entry, and the rest of the
+// entry is restored.
 struct RestoreReport {
   uint64_t files = 0;
   uint64_t directories = 0;
   uint64_t symlinks = 0;
+  uint64_t specials = 0;  // fifos and device nodes
+  uint64_t hardlinks = 0;  // files restored as a link to one restored before
   uint64_t bytes = 0;
   std::vector<Error> errors;  // entries that could not be restored; the rest was
 };

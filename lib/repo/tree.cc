@@ -20,6 +20,9 @@ FileType type_from_name(const std::string& name) {
   if (name == "file") return FileType::regular;
   if (name == "dir") return FileType::directory;
   if (name == "symlink") return FileType::symlink;
+  if (name == "fifo") return FileType::fifo;
+  if (name == "chardev") return FileType::char_device;
+  if (name == "blockdev") return FileType::block_device;
   throw std::invalid_argument("unknown entry type \"" + name + "\"");
 }
 
@@ -76,11 +79,19 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
   fmt::format_to(std::back_inserter(out),
                  ",\"type\":\"{}\",\"mode\":{},\"uid\":{},\"gid\":{},\"mtime_ns\":{}",
                  type_name(e.type), e.mode, e.uid, e.gid, e.mtime_ns);
+  if (e.ctime_ns != 0) fmt::format_to(std::back_inserter(out), ",\"ctime_ns\":{}", e.ctime_ns);
   switch (e.type) {
     case FileType::regular: {
       const auto& ids = e.chunk_lists.empty() ? e.content : e.chunk_lists;
-      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\",\"{}\":[", e.size,
-                     e.xxh3->hex(), e.chunk_lists.empty() ? "content" : "chunk_lists");
+      fmt::format_to(std::back_inserter(out), ",\"size\":{},\"xxh3\":\"{}\"", e.size,
+                     e.xxh3->hex());
+      if (e.sparse) out += ",\"sparse\":true";
+      if (e.links > 1) {
+        fmt::format_to(std::back_inserter(out), ",\"links\":{},\"inode\":{},\"dev\":{}", e.links,
+                       e.inode, e.dev);
+      }
+      fmt::format_to(std::back_inserter(out), ",\"{}\":[",
+                     e.chunk_lists.empty() ? "content" : "chunk_lists");
       for (size_t i = 0; i < ids.size(); ++i) {
         out += i == 0 ? "\"" : ",\"";
         out += ids[i].hex();
@@ -97,8 +108,25 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
       out += ',';
       append_bytes(out, "target", e.target);
       break;
+    case FileType::fifo:
+      break;
+    case FileType::char_device:
+    case FileType::block_device:
+      fmt::format_to(std::back_inserter(out), ",\"rdev\":{}", e.rdev);
+      break;
     default:
       throw std::invalid_argument("entry of unsupported type");
+  }
+  if (!e.xattrs.empty()) {
+    out += ",\"xattrs\":[";
+    for (size_t i = 0; i < e.xattrs.size(); ++i) {
+      out += i == 0 ? "{" : ",{";
+      append_bytes(out, "name", e.xattrs[i].name);
+      out += ',';
+      append_bytes(out, "value", e.xattrs[i].value);
+      out += '}';
+    }
+    out += ']';
   }
   out += '}';
 }
@@ -111,9 +139,32 @@ TreeEntry entry_from_json(const json& j) {
   e.uid = integer_field<uint32_t>(j, "uid");
   e.gid = integer_field<uint32_t>(j, "gid");
   e.mtime_ns = integer_field<int64_t>(j, "mtime_ns");
+  if (j.contains("ctime_ns")) e.ctime_ns = integer_field<int64_t>(j, "ctime_ns");
+  if (j.contains("xattrs")) {
+    for (const auto& x : j.at("xattrs")) {
+      e.xattrs.push_back({get_bytes(x, "name"), get_bytes(x, "value")});
+    }
+    // Sorted and unique, as written: a restore applies them in order, and the canonical
+    // encoding must give one byte string per listing.
+    for (size_t i = 1; i < e.xattrs.size(); ++i) {
+      if (!(e.xattrs[i - 1].name < e.xattrs[i].name)) {
+        throw std::invalid_argument("xattrs not sorted by name");
+      }
+    }
+  }
+  if (e.type == FileType::char_device || e.type == FileType::block_device) {
+    e.rdev = integer_field<uint64_t>(j, "rdev");
+  }
   if (e.type == FileType::regular) {
     e.size = integer_field<uint64_t>(j, "size");
     e.xxh3 = hash_field(j, "xxh3");
+    if (j.contains("sparse")) e.sparse = j.at("sparse").get<bool>();
+    if (j.contains("links")) {
+      e.links = integer_field<uint32_t>(j, "links");
+      e.inode = integer_field<uint64_t>(j, "inode");
+      e.dev = integer_field<uint64_t>(j, "dev");
+      if (e.links < 2) throw std::invalid_argument("a link count below 2 is not recorded");
+    }
     // One of the two: a listing naming both would make its file's content ambiguous.
     if (j.contains("chunk_lists") == j.contains("content")) {
       throw std::invalid_argument("a file entry needs exactly one of content and chunk_lists");
@@ -127,7 +178,7 @@ TreeEntry entry_from_json(const json& j) {
   } else if (e.type == FileType::directory) {
     e.tree = blob_field(j.at("tree"));
     if (j.contains("fingerprint")) e.fingerprint = hash_field(j, "fingerprint");
-  } else {
+  } else if (e.type == FileType::symlink) {
     e.target = get_bytes(j, "target");
   }
   return e;
@@ -156,7 +207,7 @@ Result<Tree> decode_tree(std::string_view data, const std::string& what) {
 }
 
 ListingFingerprint::ListingFingerprint() {
-  static constexpr std::string_view kVersion = "nodebackup-listing-fingerprint/1";
+  static constexpr std::string_view kVersion = "nodebackup-listing-fingerprint/2";
   hasher_.update(kVersion.data(), kVersion.size());
 }
 
@@ -173,17 +224,24 @@ void ListingFingerprint::add(const TreeEntry& e) {
   put(e.uid);
   put(e.gid);
   put(e.mtime_ns);
+  put(e.ctime_ns);
   switch (e.type) {
     case FileType::regular:
       put(e.size);
       put(e.xxh3.value_or(Hash()).bytes());
+      put(static_cast<uint8_t>(e.sparse));
+      put(e.links);
+      put(e.inode);
+      put(e.dev);
       break;
     case FileType::directory:
       put(static_cast<uint8_t>(e.fingerprint.has_value()));
       put(e.fingerprint.value_or(Hash()).bytes());
       break;
-    default:
+    case FileType::symlink:
       put_string(e.target);
+      break;
+    default:
       break;
   }
 }

@@ -16,13 +16,34 @@
 
 namespace nb::repo {
 
+// An extended attribute as a listing records it (fs::Xattr's twin: repo/ does not depend on
+// fs/).
+struct TreeXattr {
+  std::string name;
+  std::string value;
+  bool operator==(const TreeXattr&) const = default;
+};
+
 struct TreeEntry {
-  std::string name;                   // one path component; the absolute path for a snapshot root
-  FileType type = FileType::regular;  // regular, directory or symlink
+  std::string name;  // one path component; the absolute path for a snapshot root
+  // regular, directory, symlink, fifo, char_device or block_device (sockets are not kept)
+  FileType type = FileType::regular;
   uint32_t mode = 0;
   uint32_t uid = 0;
   uint32_t gid = 0;
   int64_t mtime_ns = 0;
+  // 0 where the node's transport gives none. Recorded so that a change of what the walk does
+  // not see (extended attributes, a device number) shows in the listing's fingerprint: each
+  // of them moves the ctime.
+  int64_t ctime_ns = 0;
+  // Hard links: a regular file with more than one link records its link count and its inode
+  // and device, which restore uses to link the paths of one inode again (0 otherwise).
+  uint32_t links = 0;
+  uint64_t inode = 0;
+  uint64_t dev = 0;
+  bool sparse = false;  // regular: has holes, restored as holes
+  uint64_t rdev = 0;    // character and block devices
+  std::vector<TreeXattr> xattrs;  // sorted by name
   uint64_t size = 0;            // regular files
   std::optional<Hash> xxh3;     // regular: XXH3-128 of the whole content (change detection)
   std::vector<BlobId> content;  // regular: its chunks, in order (none for an empty file)
@@ -49,7 +70,8 @@ Result<Tree> decode_tree(std::string_view data, const std::string& what);
 
 // XXH3-128 over every field of `entries` (sorted by name) that encode_tree() writes except
 // the blob ids (a file's chunks, a directory's listing), a directory contributing its own
-// fingerprint instead. A backup computes it from the walk and the hash store alone: when a
+// fingerprint instead, and except extended attributes and device numbers, which the walk does
+// not see: the entry's ctime stands for them. A backup computes it from the walk and the hash store alone: when a
 // directory's fingerprint equals the one its entry had in the node's newest snapshot, its
 // listing would encode to the same bytes, so the job keeps that listing's id without reading,
 // encoding or hashing it (docs/repository-format.md §9).

@@ -79,11 +79,19 @@ bool entry(Cursor& c, TreeEntry& e) {
       !c.literal(",\"mtime_ns\":") || !c.number(e.mtime_ns)) {
     return false;
   }
+  if (c.literal(",\"ctime_ns\":") && !c.number(e.ctime_ns)) return false;
   if (type == "file") {
     e.type = FileType::regular;
     if (!c.literal(",\"size\":") || !c.number(e.size) || !c.literal(",\"xxh3\":") ||
         !c.id(e.xxh3)) {
       return false;
+    }
+    e.sparse = c.literal(",\"sparse\":true");
+    if (c.literal(",\"links\":")) {
+      if (!c.number(e.links) || e.links < 2 || !c.literal(",\"inode\":") || !c.number(e.inode) ||
+          !c.literal(",\"dev\":") || !c.number(e.dev)) {
+        return false;
+      }
     }
     const bool pieces = c.literal(",\"chunk_lists\":[");
     if (!pieces && !c.literal(",\"content\":[")) return false;
@@ -102,8 +110,25 @@ bool entry(Cursor& c, TreeEntry& e) {
   } else if (type == "symlink") {
     e.type = FileType::symlink;
     if (!c.literal(",") || !bytes_field(c, "target", e.target)) return false;
+  } else if (type == "fifo") {
+    e.type = FileType::fifo;
+  } else if (type == "chardev" || type == "blockdev") {
+    e.type = type == "chardev" ? FileType::char_device : FileType::block_device;
+    if (!c.literal(",\"rdev\":") || !c.number(e.rdev)) return false;
   } else {
     return false;
+  }
+  if (c.literal(",\"xattrs\":[")) {
+    while (!c.literal("]")) {
+      if (!e.xattrs.empty() && !c.literal(",")) return false;
+      auto& x = e.xattrs.emplace_back();
+      if (!c.literal("{") || !bytes_field(c, "name", x.name) || !c.literal(",") ||
+          !bytes_field(c, "value", x.value) || !c.literal("}")) {
+        return false;
+      }
+      if (e.xattrs.size() > 1 && !(e.xattrs[e.xattrs.size() - 2].name < x.name)) return false;
+    }
+    if (e.xattrs.empty()) return false;
   }
   return c.literal("}");
 }

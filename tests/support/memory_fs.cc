@@ -160,7 +160,7 @@ Result<> MemoryFs::read_one(const std::string& path, ReadSink& sink) {
   if (after == entries_.end()) {
     sink.end(path, fail("stat", path, ENOENT, "vanished while being read"));
   } else {
-    sink.end(path, ReadDone{visible(after->second), now_ns_});
+    sink.end(path, ReadDone{visible(after->second), now_ns_, {}});
   }
   return {};
 }

@@ -14,7 +14,7 @@
 #include "fs/ssh/remote_session.h"
 #include "fs/ssh/run_on_node.h"
 #include "fs/ssh/sftp_fs.h"
-#include "fs/ssh/tar_reader.h"
+#include "fs/ssh/tar_stream.h"
 #include "util/clock.h"
 
 namespace nb::fs::ssh {
@@ -46,6 +46,7 @@ Error missing_member(const std::string& path, const std::string& err) {
 
 struct Member {
   FileMeta opened;
+  std::vector<Xattr> xattrs;
   std::string content;
   bool overflowed = false;  // dropped: more content than the batch may hold
 };
@@ -79,7 +80,15 @@ class ExecFs final : public NodeFs {
   ExecFs(SshTarget target, Link main) : target_(std::move(target)), main_(std::move(main)) {}
 
   Capabilities capabilities() const override {
-    return Capabilities{.ctime = true, .inode = true, .mtime_resolution_ns = 10'000'000};
+ // GNU find gives link counts, devices and block counts; GNU tar (--xattrs, --sparse)
+    // extended attributes, holes and device numbers.
+    return Capabilities{.ctime = true,
+                        .inode = true,
+                        .hardlinks = true,
+                        .xattrs = true,
+                        .sparse = true,
+                        .specials = true,
+                        .mtime_resolution_ns = 10'000'000};
   }
   std::string describe() const override {
     return "exec " + target_.user + "@" + target_.host + ":" + std::to_string(target_.port);
@@ -89,6 +98,7 @@ class ExecFs final : public NodeFs {
 
   Result<> walk(const std::string& root, WalkVisitor& visitor) override;
   Result<> read_files(const std::vector<std::string>& paths, ReadSink& sink) override;
+  Result<> read_extras(const std::vector<std::string>& paths, const ExtrasDone& done) override;
 
   Result<CommandOutcome> run_command(const std::string& command,
                                      const std::vector<std::string>& env,
@@ -206,36 +216,40 @@ Result<SmallBatch> ExecFs::fetch_small(RemoteSession& s, const std::vector<std::
   const std::unordered_set<std::string_view> asked(batch.paths.begin(), batch.paths.end());
   Member* current = nullptr;
   uint64_t held = 0;
-  TarReader tar({.begin = [&](const std::string& path, const FileMeta& meta) -> Result<> {
-                   if (!asked.contains(path) || batch.members.contains(path)) {
-                     return std::unexpected(unasked_member(target_.node_id, path));
-                   }
-                   // Every file of this run was small when walked: a member claiming more
-                   // than the run may hold would only be read to be dropped.
-                   if (meta.size > kBatchMemoryLimit) {
-                     return fail("read tar stream", target_.node_id, EPROTO,
-                                 "the node sent " + std::to_string(meta.size) + " bytes for " +
-                                     path.substr(0, 256) + ", walked as a small file",
-                                 true);
-                   }
-                   current = &batch.members[path];
-                   current->opened = meta;
-                   return {};
-                 },
-                 .data = [&](std::string_view chunk) -> Result<> {
-                   if (current->overflowed) return {};
-                   if (held + chunk.size() > kBatchMemoryLimit) {
-                     held -= current->content.size();
-                     current->content = {};
-                     current->overflowed = true;
-                     return {};
-                   }
-                   held += chunk.size();
-                   current->content.append(chunk);
-                   return {};
-                 },
-                 .end = [] { return Result<>{}; }});
-  auto run = s.reply(tar_body(tar));
+  const TarCallbacks callbacks{
+      .begin = [&](const TarMember& member) -> Result<> {
+        const auto& path = member.path;
+        if (!asked.contains(path) || batch.members.contains(path)) {
+          return std::unexpected(unasked_member(target_.node_id, path));
+        }
+        // Every file of this run was small when walked: a member claiming more than the run
+        // may hold would only be read to be dropped.
+        if (member.meta.size > kBatchMemoryLimit) {
+          return fail("read tar stream", target_.node_id, EPROTO,
+                      "the node sent " + std::to_string(member.meta.size) + " bytes for " +
+                          path.substr(0, 256) + ", walked as a small file",
+                      true);
+        }
+        current = &batch.members[path];
+        current->opened = member.meta;
+        current->xattrs = member.xattrs;
+        return {};
+      },
+      .data = [&](std::string_view chunk) -> Result<> {
+        if (current->overflowed) return {};
+        if (held + chunk.size() > kBatchMemoryLimit) {
+          held -= current->content.size();
+          current->content = {};
+          current->overflowed = true;
+          return {};
+        }
+        held += chunk.size();
+        current->content.append(chunk);
+        return {};
+      }};
+  auto run = s.reply_tar([&](const TarInput& next) {
+    return read_tar(next, callbacks, target_.node_id);
+  });
   if (!run) return std::unexpected(run.error());
   batch.err = std::move(run->err);
   auto after = read_stats(s);
@@ -265,7 +279,7 @@ Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
     opened.inode = a->second.inode;  // tar does not carry it
     sink.begin(path, opened);
     if (auto r = sink.data(m->second.content); !r) return r;
-    sink.end(path, ReadDone{a->second, batch.read_time_ns});
+    sink.end(path, ReadDone{a->second, batch.read_time_ns, m->second.xattrs});
   }
   return {};
 }
@@ -274,21 +288,33 @@ Result<> ExecFs::deliver_small(const SmallBatch& batch, ReadSink& sink) {
 Result<> ExecFs::read_streamed(RemoteSession& s, const std::string& path, ReadSink& sink) {
   bool begun = false;
   Result<> sink_error;
-  TarReader tar({.begin = [&](const std::string& member, const FileMeta& meta) -> Result<> {
-                   if (member != path || begun) {
-                     return std::unexpected(unasked_member(target_.node_id, member));
-                   }
-                   if (meta.type != FileType::regular) return {};
-                   sink.begin(path, meta);
-                   begun = true;
-                   return {};
-                 },
-                 .data = [&](std::string_view chunk) -> Result<> {
-                   sink_error = sink.data(chunk);
-                   return sink_error;
-                 },
-                 .end = [] { return Result<>{}; }});
-  auto run = s.reply(tar_body(tar));
+  std::vector<Xattr> xattrs;
+  const auto walked = sizes_.find(path);
+  const TarCallbacks callbacks{
+      .begin = [&](const TarMember& member) -> Result<> {
+        if (member.path != path || begun) {
+          return std::unexpected(unasked_member(target_.node_id, member.path));
+        }
+        if (member.meta.type != FileType::regular) return {};
+        // A sparse member's holes are made here, as zeros: a size the walk did not see would
+        // let a node have us make zeros without end.
+        if (member.meta.sparse && walked != sizes_.end() && member.meta.size > walked->second) {
+          return fail("read tar stream", path, EPROTO,
+                      "a sparse member larger than the walk found the file", true);
+        }
+        sink.begin(path, member.meta);
+        xattrs = member.xattrs;
+        begun = true;
+        return {};
+      },
+      .data = [&](std::string_view chunk) -> Result<> {
+        if (!begun) return {};
+        sink_error = sink.data(chunk);
+        return sink_error;
+      }};
+  auto run = s.reply_tar([&](const TarInput& next) {
+    return read_tar(next, callbacks, target_.node_id);
+  });
   if (!sink_error) return sink_error;
   if (!run) {
     // The sink has begun this file: it must be ended, and a stream cut short is not a copy.
@@ -309,7 +335,45 @@ Result<> ExecFs::read_streamed(RemoteSession& s, const std::string& path, ReadSi
     sink.end(path, fail("stat", path, ENOENT, "vanished while being read"));
     return {};
   }
-  sink.end(path, ReadDone{a->second, now_ns()});
+  sink.end(path, ReadDone{a->second, now_ns(), std::move(xattrs)});
+  return {};
+}
+
+// Directories, symlinks and special files: tar without --recursion sends their headers alone,
+// with their extended attributes and device numbers.
+Result<> ExecFs::read_extras(const std::vector<std::string>& paths, const ExtrasDone& done) {
+  auto s = session(main_);
+  if (!s) return std::unexpected(s.error());
+  const std::unordered_set<std::string_view> asked(paths.begin(), paths.end());
+  std::unordered_map<std::string, Extras> got;
+  const TarCallbacks callbacks{
+      .begin = [&](const TarMember& member) -> Result<> {
+        if (!asked.contains(member.path) || got.contains(member.path)) {
+          return std::unexpected(unasked_member(target_.node_id, member.path));
+        }
+        if (member.meta.type == FileType::regular && member.meta.size > 0) {
+          return fail("read tar stream", target_.node_id, EPROTO,
+                      "the node sent content for " + member.path.substr(0, 256) +
+                          ", asked for its metadata",
+                      true);
+        }
+        got[member.path] = Extras{member.xattrs, member.rdev};
+        return {};
+      },
+      .data = [](std::string_view) -> Result<> { return {}; }};
+  (*s)->request("tar", nul_list(paths));
+  auto run = (*s)->reply_tar([&](const TarInput& next) {
+    return read_tar(next, callbacks, target_.node_id);
+  });
+  if (!run) return std::unexpected(run.error());
+  for (const auto& path : paths) {
+    auto it = got.find(path);
+    if (it == got.end()) {
+      done(path, std::unexpected(missing_member(path, run->err)));
+    } else {
+      done(path, std::move(it->second));
+    }
+  }
   return {};
 }
 

@@ -78,7 +78,9 @@ Result<> FindRecordParser::record() {
   FileMeta m;
   std::string mtime, ctime;
   std::string rest;
-  if (!(head >> type >> mode >> m.uid >> m.gid >> m.size >> mtime >> ctime >> m.inode) ||
+  uint64_t blocks = 0;
+  if (!(head >> type >> mode >> m.uid >> m.gid >> m.size >> mtime >> ctime >> m.inode >>
+        m.nlink >> m.dev >> blocks) ||
       (head >> rest) || type.size() != 1 || !parse_octal_mode(mode) ||
       !parse_decimal_seconds(mtime) || !parse_decimal_seconds(ctime)) {
     return fail("parse find output", fields_[1].substr(0, 256), EPROTO,
@@ -88,6 +90,8 @@ Result<> FindRecordParser::record() {
   m.ctime_ns = *parse_decimal_seconds(ctime);
   m.type = type_from_letter(type[0]);
   m.mode = *parse_octal_mode(mode);
+  // tar's test for holes: fewer 512-byte blocks than the size needs.
+  m.sparse = m.type == FileType::regular && blocks * 512 < m.size;
   if (m.type == FileType::symlink) m.link_target = fields_[2];
   return on_entry_(fields_[1], m);
 }

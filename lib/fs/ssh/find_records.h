@@ -10,9 +10,9 @@
 
 namespace nb::fs::ssh {
 
-// The -printf format of one record: type, mode, uid, gid, size, mtime, ctime, inode, then the
-// path and the symlink target, each NUL-terminated.
-inline constexpr const char* kFindFormat = "%y %m %U %G %s %T@ %C@ %i\\0%p\\0%l\\0";
+// The -printf format of one record: type, mode, uid, gid, size, mtime, ctime, inode, link
+// count, device, 512-byte blocks, then the path and the symlink target, each NUL-terminated.
+inline constexpr const char* kFindFormat = "%y %m %U %G %s %T@ %C@ %i %n %D %b\\0%p\\0%l\\0";
 
 // Fed the stream in chunks of any size; calls `on_entry` per complete record.
 class FindRecordParser {

@@ -30,9 +30,12 @@ std::string random_token() {
 // head -c takes exactly the payload, so the next request stays on stdin for the next round.
 // A tool's stderr is captured ($(…) 2>&1) while its stdout goes straight out through fd 4.
 std::string loop_script(const std::string& token, bool check_tools) {
+  // Every xattr namespace the login may read (ACLs come as system.posix_acl_*), holes as
+  // sparse maps, and the content under every name of a hard-linked file: a restore of one
+  // path must not depend on another being in the same archive.
   const std::string tar =
       "tar --null --verbatim-files-from --no-recursion --absolute-names --format=posix "
-      "-c -f - -T -";
+      "--xattrs --xattrs-include='*' --sparse --hard-dereference -c -f - -T -";
   std::string s = "LC_ALL=C; export LC_ALL\nT=";
   s += token;
   s += "\nF='";
@@ -227,6 +230,57 @@ Result<Trailer> RemoteSession::reply(const BodyReader& body) {
   return t;
 }
 
+Result<Trailer> RemoteSession::reply_tar(const TarBody& body) {
+  if (unanswered_ == 0) return std::unexpected(broken("a reply read with no request"));
+  --unanswered_;
+  NonBlocking nb(c_);
+  // The parser keeps a view of what it was given until it asks again, and may have asked for
+  // more than the archive: the last two pieces are kept to put its unread end back.
+  std::string held[2];
+  uint64_t given = 0;
+  const auto next = [&]() -> Result<std::string_view> {
+    while (in_.empty()) {
+      if (auto r = pump(); !r) return std::unexpected(r.error());
+    }
+    held[0] = std::move(held[1]);
+    held[1] = std::move(in_);
+    in_.clear();
+    given += held[1].size();
+    return std::string_view(held[1]);
+  };
+  auto used = body(next);
+  if (!used) {
+    usable_ = false;  // the rest of this body is still on the stream
+    return std::unexpected(used.error());
+  }
+  const uint64_t unread = given - std::min(*used, given);
+  if (*used > given || unread > held[0].size() + held[1].size()) {
+    return std::unexpected(broken("the tar reader lost its place in the stream"));
+  }
+  std::string back = held[0] + held[1];
+  in_.insert(0, back, back.size() - static_cast<size_t>(unread));
+  // The last record's zero padding, then the trailer's "\n".
+  for (;;) {
+    if (in_.empty()) {
+      if (auto r = pump(); !r) return std::unexpected(r.error());
+      continue;
+    }
+    const size_t end = in_.find_first_not_of('\0');
+    if (end == std::string::npos) {
+      in_.clear();
+      continue;
+    }
+    in_.erase(0, end);
+    if (in_[0] != '\n') {
+      return std::unexpected(broken("data after the end of a tar archive"));
+    }
+    break;
+  }
+  Trailer t;
+  if (auto r = read_trailer(t); !r) return std::unexpected(r.error());
+  return t;
+}
+
 BodyReader find_body(const std::function<Result<>(std::string_view)>& records) {
   // A record is three NUL-terminated parts; `nuls` counts them across chunks.
   auto nuls = std::make_shared<uint64_t>(0);
@@ -242,25 +296,6 @@ BodyReader find_body(const std::function<Result<>(std::string_view)>& records) {
       if (auto r = records(chunk.substr(0, i)); !r) return std::unexpected(r.error());
     }
     return i;
-  };
-}
-
-BodyReader tar_body(TarReader& tar) {
-  return [&tar](std::string_view chunk) -> Result<size_t> {
-    size_t used = 0;
-    if (!tar.finished()) {
-      if (auto r = tar.feed(chunk); !r) return std::unexpected(r.error());
-      if (!tar.finished()) return chunk.size();
-      used = chunk.size() - tar.unused();
-    }
-    // The last record's zero padding, then the trailer's "\n".
-    for (; used < chunk.size(); ++used) {
-      if (chunk[used] == '\n') return used;
-      if (chunk[used] != '\0') {
-        return fail("read tar stream", {}, EPROTO, "data after the end of the archive");
-      }
-    }
-    return used;
   };
 }
 

@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "fs/ssh/ssh_connection.h"
-#include "fs/ssh/tar_reader.h"
 
 namespace nb::fs::ssh {
 
@@ -48,6 +47,11 @@ class RemoteSession {
   void request(std::string_view op, std::string_view payload);
   // Reads the reply to the oldest request not yet answered.
   Result<Trailer> reply(const BodyReader& body);
+  // The same for a tar archive, read by a parser that pulls its input (read_tar). The zero
+  // padding of the archive's last record is skipped; anything else after the archive is a
+  // protocol error.
+  using TarBody = std::function<Result<uint64_t>(const std::function<Result<std::string_view>()>&)>;
+  Result<Trailer> reply_tar(const TarBody& body);
 
   // False once an I/O or protocol error made the stream unusable.
   bool usable() const { return usable_; }
@@ -78,12 +82,8 @@ struct RemoteSession::Started {
   bool gnu = false;
 };
 
-// Body readers for the two formats.
 // find -printf records (fields NUL-terminated, kFindFormat): the body ends at a record boundary
 // followed by "\n", which no record starts with.
 BodyReader find_body(const std::function<Result<>(std::string_view)>& records);
-// A tar archive: the body ends after the end-of-archive blocks and the zero padding of the
-// last record.
-BodyReader tar_body(TarReader& tar);
 
 }  // namespace nb::fs::ssh

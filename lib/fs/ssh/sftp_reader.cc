@@ -305,7 +305,7 @@ class Reader {
 
   void on_stat_after(FileRead& f, const wire::Reply& reply) {
     auto meta = attrs_reply(f, reply, "stat");
-    if (meta) f.done = ReadDone{*meta, now_ns()};
+    if (meta) f.done = ReadDone{*meta, now_ns(), {}};
   }
 
   void advance(FileRead& f) {

@@ -3,12 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include "fs/ssh/find_records.h"
-#include "fs/ssh/tar_reader.h"
+#include "fs/ssh/tar_stream.h"
 #include "support/temp_dir.h"
 #include "util/clock.h"
 
@@ -24,6 +26,20 @@ Result<> feed_in_chunks(Parser& parser, const std::string& data, size_t step) {
     if (auto r = parser.feed(std::string_view(data).substr(i, step)); !r) return r;
   }
   return {};
+}
+
+// Hands `data` to read_tar in pieces of `step` bytes, as the exec session does.
+Result<uint64_t> read_in_pieces(const std::string& data, size_t step,
+                                const fs::ssh::TarCallbacks& callbacks) {
+  size_t at = 0;
+  return fs::ssh::read_tar(
+      [&]() -> Result<std::string_view> {
+        if (at >= data.size()) return fail("read", "test", EIO, "end of input");
+        const auto piece = std::string_view(data).substr(at, step);
+        at += piece.size();
+        return piece;
+      },
+      callbacks, "test");
 }
 
 std::vector<std::string> awkward_names(const TempDir& dir) {
@@ -86,20 +102,23 @@ TEST_CASE("tar pax archives parse: long and non-UTF-8 names, contents, ns times"
   for (size_t step : {1, 511, 65536}) {
     std::map<std::string, std::pair<fs::FileMeta, std::string>> members;
     std::string current;
-    fs::ssh::TarReader tar({.begin =
-                                [&](const std::string& path, const fs::FileMeta& meta) {
-                                  current = path;
-                                  members[path].first = meta;
-                                  return Result<>{};
-                                },
-                            .data =
-                                [&](std::string_view chunk) {
-                                  members[current].second.append(chunk);
-                                  return Result<>{};
-                                },
-                            .end = [] { return Result<>{}; }});
-    REQUIRE(feed_in_chunks(tar, archive, step));
-    CHECK(tar.finished());
+    auto used = read_in_pieces(archive + "\ntrailer", step,
+                               {.begin =
+                                    [&](const fs::ssh::TarMember& m) {
+                                      current = m.path;
+                                      members[m.path].first = m.meta;
+                                      return Result<>{};
+                                    },
+                                .data =
+                                    [&](std::string_view chunk) {
+                                      members[current].second.append(chunk);
+                                      return Result<>{};
+                                    }});
+    REQUIRE(used);
+    // It stops at the end-of-archive marker: what follows (the record's zero padding, then
+    // the session's trailer) is left to the session.
+    CHECK(*used <= archive.size());
+    CHECK(archive.find_first_not_of('\0', *used) == std::string::npos);
     REQUIRE(members.size() == names.size());
     for (const auto& n : names) {
       INFO(n);
@@ -115,13 +134,66 @@ TEST_CASE("tar pax archives parse: long and non-UTF-8 names, contents, ns times"
 
 TEST_CASE("a corrupt tar header is an error, not a crash", "[formats]") {
   std::string junk(1024, 'j');
-  fs::ssh::TarReader tar(
-      {.begin = [](const std::string&, const fs::FileMeta&) { return Result<>{}; },
-       .data = [](std::string_view) { return Result<>{}; },
-       .end = [] { return Result<>{}; }});
-  auto r = tar.feed(junk);
+  auto r = read_in_pieces(junk, 100,
+                          {.begin = [](const fs::ssh::TarMember&) { return Result<>{}; },
+                           .data = [](std::string_view) { return Result<>{}; }});
   REQUIRE_FALSE(r);
-  CHECK_THAT(r.error().message(), Catch::Contains("checksum"));
+  CHECK(r.error().code() == EPROTO);
+}
+
+TEST_CASE("tar streams carry xattrs, ACLs, capabilities, holes and device numbers",
+          "[formats]") {
+  TempDir dir;
+  const std::string file = dir / "file", sparse = dir / "sparse", fifo = dir / "fifo";
+  write_file(file, "content");
+  REQUIRE(std::system(("setfattr -n user.note -v hello " + file).c_str()) == 0);
+  REQUIRE(std::system(("setfacl -m u:nobody:r " + file).c_str()) == 0);
+  {  // 8 MiB with 4 KiB of data in the middle
+    std::ofstream out(sparse);
+    out.seekp(4 << 20);
+    out << std::string(4096, 's');
+    out.seekp((8 << 20) - 1);
+    out << '\0';
+  }
+  REQUIRE(std::system(("truncate -s 8M " + sparse + " && fallocate -d " + sparse).c_str()) == 0);
+  REQUIRE(::mkfifo(fifo.c_str(), 0640) == 0);
+  const std::string list = file + '\0' + sparse + '\0' + fifo + '\0' + "/dev/null" + '\0';
+  write_file(dir / "list", list);
+  const std::string out = dir / "archive.tar";
+  REQUIRE(std::system(("tar --null --verbatim-files-from --no-recursion --absolute-names "
+                       "--format=posix --xattrs --xattrs-include='*' --sparse "
+                       "--hard-dereference -c -f " +
+                       out + " -T " + dir / "list")
+                          .c_str()) == 0);
+  std::map<std::string, fs::ssh::TarMember> members;
+  std::map<std::string, std::string> contents;
+  std::string current;
+  auto used = read_in_pieces(read_whole(out), 4096,
+                             {.begin =
+                                  [&](const fs::ssh::TarMember& m) {
+                                    current = m.path;
+                                    members[m.path] = m;
+                                    return Result<>{};
+                                  },
+                              .data =
+                                  [&](std::string_view chunk) {
+                                    contents[current].append(chunk);
+                                    return Result<>{};
+                                  }});
+  REQUIRE(used);
+  REQUIRE(members.size() == 4);
+  const auto& f = members[file];
+  std::map<std::string, std::string> xattrs;
+  for (const auto& x : f.xattrs) xattrs[x.name] = x.value;
+  CHECK(xattrs["user.note"] == "hello");
+  CHECK(xattrs.contains("system.posix_acl_access"));
+  CHECK(contents[file] == "content");
+  CHECK(members[sparse].meta.sparse);
+  CHECK(members[sparse].meta.size == 8 << 20);
+  CHECK(contents[sparse] == read_whole(sparse));  // holes given back as zeros
+  CHECK(members[fifo].meta.type == FileType::fifo);
+  CHECK(members["/dev/null"].meta.type == FileType::char_device);
+  CHECK(members["/dev/null"].rdev == makedev(1, 3));
 }
 
 TEST_CASE("decimal seconds to nanoseconds", "[formats]") {
