@@ -32,6 +32,7 @@ json node_json(const Node& n) {
             {"last_success", optional_json(n.last_success)},
             {"alarms", std::move(alarms)},
             {"last_run", n.last_run ? to_json(*n.last_run) : json()}};
+  if (n.cannot_capture) j["cannot_capture"] = *n.cannot_capture;
   if (n.progress) {
     j["progress"] = {{"files_read", n.progress->files_read},
                      {"files_to_read", n.progress->files_to_read},
@@ -187,6 +188,7 @@ Result<Report> report_from_json(const json& j) {
     node.state = n.get<std::string>("state");
     node.next_run = n.optional_string("next_run");
     node.last_success = n.optional_string("last_success");
+    node.cannot_capture = n.optional_string("cannot_capture");
     node.interval_s = n.get<int64_t>("interval_s");
     node.consecutive_failures = n.get<int>("consecutive_failures");
     const json& runs = n.sub("runs", &json::is_object);

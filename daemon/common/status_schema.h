@@ -49,6 +49,9 @@ struct Node {
   std::vector<Alarm> alarms;
   std::optional<Run> last_run;
   std::optional<Progress> progress;  // while running
+  // What the node's transport cannot capture ("hard links, extended attributes …"), once a
+  // run has opened it; absent when it captures everything.
+  std::optional<std::string> cannot_capture;
 };
 
 struct Store {

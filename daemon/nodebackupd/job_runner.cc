@@ -55,7 +55,8 @@ namespace {
 
 backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& store,
                           repo::Repository& repo, backup::JobOptions options,
-                          std::vector<std::string>* hook_failures = nullptr) {
+                          std::vector<std::string>* hook_failures = nullptr,
+                          std::optional<std::string>* cannot_capture = nullptr) {
   const bool log = !options.dry_run;
   // The worker boundary: whatever escapes the job (a bug, a bad_alloc on hostile input) fails
   // this node's run and is logged; it must never end the process that serves every node.
@@ -64,6 +65,7 @@ backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& stor
     options.scan = scan_rules(node);
     auto fs = open_node_fs(node);
     if (!fs) return failed_run(node, fs.error(), log);
+    if (cannot_capture) *cannot_capture = fs::missing_metadata((*fs)->capabilities());
     if (hook_failures) {
       return hooked_job(node, **fs, store, repo, std::move(options), *hook_failures);
     }
@@ -83,7 +85,8 @@ JobOutcome run_backup(const config::NodeConfig& node, store::HashStore& store,
   options.stop_requested = std::move(stop_requested);
   options.progress = std::move(progress);
   JobOutcome outcome;
-  outcome.result = run_job(node, store, repo, std::move(options), &outcome.hook_failures);
+  outcome.result = run_job(node, store, repo, std::move(options), &outcome.hook_failures,
+                           &outcome.cannot_capture);
   // Measured here, off the event loop: it walks every entry of the node.
   outcome.untrusted = store.untrusted(node.id, kAlarmExamples);
   outcome.trusted_entries = store.entries(node.id)->size() - outcome.untrusted.count;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct JobOutcome {
   store::HashStore::Untrusted untrusted;
   // Hooks that failed without failing the run ("before_failure": "continue", or `after`).
   std::vector<std::string> hook_failures;
+  // fs::missing_metadata() of the node's filesystem, once it was opened.
+  std::optional<std::string> cannot_capture;
 };
 
 // The job between the node's hooks, on the one connection the job uses (hooks.h). A failing

@@ -68,6 +68,8 @@ struct NodeSlot {
   backup::Progress progress;                // of the running job
   std::vector<RunListener> listeners;
   NodeHealth health;
+  // What the node's transport cannot capture, as the last run found (fs::missing_metadata).
+  std::string cannot_capture;
 };
 
 }  // namespace nb::daemon

@@ -22,7 +22,8 @@ Result<std::unique_ptr<fs::NodeFs>> open_node_fs(const config::NodeConfig& node)
 }
 
 backup::ScanRules scan_rules(const config::NodeConfig& node) {
-  backup::ScanRules rules{node.exclude, node.exclude_larger_than};
+  backup::ScanRules rules{node.exclude, node.exclude_larger_than, node.one_file_system,
+                          node.exclude_if_present};
   rules.exclude.insert(rules.exclude.end(), node.exclude_from_patterns.begin(),
                        node.exclude_from_patterns.end());
   return rules;

@@ -165,6 +165,16 @@ void Scheduler::finished(const std::string& id, JobOutcome outcome) {
   slot.running = false;
   slot.stop.reset();
   record(slot, outcome);
+  // Said once, not at every run: the transport's limits do not change between runs.
+  if (outcome.cannot_capture && *outcome.cannot_capture != slot.cannot_capture) {
+    slot.cannot_capture = *outcome.cannot_capture;
+    if (!slot.cannot_capture.empty()) {
+      spdlog::warn(
+          "{}: its transport cannot capture {}; files that have them are copied without "
+          "(use \"transport\": \"exec\" or a local node for a faithful copy)",
+          id, slot.cannot_capture);
+    }
+  }
   const RunRecord& run = *slot.last_run;
   const auto event = run_json(run);
   for (auto& listener : slot.listeners) {

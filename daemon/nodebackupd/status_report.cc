@@ -26,7 +26,9 @@ status::Node node_status(const NodeSlot& slot) {
                  .runs_failed = slot.runs_failed,
                  .alarms = {},
                  .last_run = std::nullopt,
-                 .progress = std::nullopt};
+                 .progress = std::nullopt,
+                 .cannot_capture = std::nullopt};
+  if (!slot.cannot_capture.empty()) n.cannot_capture = slot.cannot_capture;
   for (const auto& [kind, alarm] : slot.health.alarms()) {
     n.alarms.push_back({kind, alarm.count, alarm.examples, rfc3339(alarm.since_ns)});
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
+#include <set>
 #include <unordered_set>
 
 namespace nb::backup {
@@ -20,6 +22,7 @@ class ScanVisitor final : public fs::WalkVisitor {
       : scan_(scan), root_(root), rules_(rules), exclude_(exclude), known_(known) {}
 
   bool entry(const std::string& path, const fs::FileMeta& meta) override {
+    bool other_filesystem = false;
     // The node names its entries, and a node is not trusted: a name outside the walked root,
     // with "." or ".." components or empty ones, would put a file somewhere else in the
     // snapshot (and in a restore) than where it is on the node.
@@ -36,6 +39,10 @@ class ScanVisitor final : public fs::WalkVisitor {
       return false;
     }
     if (!first_ && left_out(path, meta)) return false;
+    if (rules_.one_file_system && meta.type == FileType::directory) {
+      if (first_) root_dev_ = meta.dev;
+      other_filesystem = !first_ && meta.dev != root_dev_;
+    }
     // The job indexes entries with 32 bits (tree_builder.h); a walk that long is refused
     // rather than wrapped.
     if (scan_.size() >= kMaxScanEntries) {
@@ -50,8 +57,10 @@ class ScanVisitor final : public fs::WalkVisitor {
     first_ = false;
     scan_.add(path, meta, held(path, meta.type));
     if (meta.type == fs::FileType::directory) directories_.insert(scan_.path(scan_.size() - 1));
-    return true;
+    return !other_filesystem;
   }
+
+  bool one_file_system() const override { return rules_.one_file_system; }
 
   void error(const Error& error) override { scan_.problems.push_back(error); }
 
@@ -81,6 +90,7 @@ class ScanVisitor final : public fs::WalkVisitor {
   const store::NodeEntries* known_entries_ = nullptr;
   bool first_ = true;
   bool overflowed_ = false;
+  uint64_t root_dev_ = 0;
   std::unordered_set<std::string_view>
       directories_;  // seen so far (in scan_), for the parent check
 };
@@ -146,6 +156,115 @@ void Scan::set_meta(size_t i, const fs::FileMeta& meta) {
     assign(items_[i], meta);
 }
 
+void Scan::filter(const std::vector<bool>& keep) {
+  std::vector<size_t> moved(items_.size(), SIZE_MAX);  // old index → new
+  size_t next = 0;
+  for (size_t i = 0; i < items_.size(); ++i) {
+    if (!keep[i]) continue;
+    moved[i] = next;
+    if (next != i) items_[next] = items_[i];
+    ++next;
+  }
+  items_.resize(next);
+  const auto remap = [&moved](auto& list, auto index_of) {
+    size_t out = 0;
+    for (auto& x : list) {
+      auto& index = index_of(x);
+      if (moved[index] == SIZE_MAX) continue;
+      index = moved[index];
+      list[out++] = x;
+    }
+    list.resize(out);
+  };
+  remap(link_targets_, [](auto& x) -> size_t& { return x.first; });
+  remap(links_, [](Links& x) -> size_t& { return x.index; });
+  for (auto& root : root_indexes) root = moved[root];
+}
+
+namespace {
+
+// CACHEDIR.TAG counts only if it starts with the specification's signature, so a file that
+// happens to have the name does not hide a directory.
+constexpr std::string_view kCacheDirTag = "CACHEDIR.TAG";
+constexpr std::string_view kCacheDirSignature = "Signature: 8a477f597d28d172789f06886806bc55";
+
+// Collects the first bytes of each CACHEDIR.TAG read.
+class TagSink final : public fs::ReadSink {
+ public:
+  void begin(const std::string& path, const fs::FileMeta&) override {
+    current_ = path;
+    heads_[path].clear();
+  }
+  Result<> data(std::string_view chunk) override {
+    auto& head = heads_[current_];
+    if (head.size() < kCacheDirSignature.size()) {
+      head.append(chunk.substr(0, kCacheDirSignature.size() - head.size()));
+    }
+    return {};
+  }
+  void end(const std::string& path, const Result<fs::ReadDone>& outcome) override {
+    if (!outcome) heads_.erase(path);
+  }
+  bool signed_tag(const std::string& path) const {
+    const auto it = heads_.find(path);
+    return it != heads_.end() && it->second == kCacheDirSignature;
+  }
+
+ private:
+  std::map<std::string, std::string> heads_;
+  std::string current_;
+};
+
+std::string_view base_of(std::string_view path) {
+  return path.substr(path.find_last_of('/') + 1);
+}
+
+// Leaves out the contents of every directory holding one of `rules.exclude_if_present`,
+// except the tag itself.
+Result<> drop_tagged(fs::NodeFs& fs, const ScanRules& rules, Scan& scan) {
+  const std::unordered_set<std::string_view> tags(rules.exclude_if_present.begin(),
+                                                  rules.exclude_if_present.end());
+  std::vector<std::string> cachedir_tags;
+  std::unordered_set<std::string_view> tagged;  // directories
+  for (size_t i = 0; i < scan.size(); ++i) {
+    if (scan.type(i) != FileType::regular || !tags.contains(base_of(scan.path(i)))) continue;
+    if (base_of(scan.path(i)) == kCacheDirTag) {
+      cachedir_tags.emplace_back(scan.path(i));
+    } else {
+      tagged.insert(parent_of(scan.path(i)));
+    }
+  }
+  TagSink sink;
+  if (!cachedir_tags.empty()) {
+    if (auto r = fs.read_files(cachedir_tags, sink); !r) return r;
+  }
+  std::set<std::string> signed_parents;
+  for (const auto& path : cachedir_tags) {
+    if (sink.signed_tag(path)) signed_parents.emplace(parent_of(path));
+  }
+  for (const auto& p : signed_parents) tagged.insert(p);
+  if (tagged.empty()) return {};
+  std::vector<bool> keep(scan.size(), true);
+  std::unordered_set<std::string_view> dropped_dirs;
+  const std::unordered_set<size_t> roots(scan.root_indexes.begin(), scan.root_indexes.end());
+  for (size_t i = 0; i < scan.size(); ++i) {
+    if (roots.contains(i)) continue;
+    const auto path = scan.path(i);
+    const auto parent = parent_of(path);
+    bool drop = dropped_dirs.contains(parent);
+    if (!drop && tagged.contains(parent)) {
+      drop = !(scan.type(i) == FileType::regular && tags.contains(base_of(path)));
+    }
+    if (!drop) continue;
+    keep[i] = false;
+    if (scan.type(i) == FileType::directory) dropped_dirs.insert(path);
+  }
+  scan.filter(keep);
+  return {};
+}
+
+}  // namespace
+
 bool well_formed_descendant(std::string_view root, std::string_view path) {
   if (path.size() > kMaxPathLength) return false;
   if (root != "/") {
@@ -182,6 +301,9 @@ Result<Scan> scan_roots(fs::NodeFs& fs, const std::vector<std::string>& roots,
       return std::unexpected(walked.error());
     }
     scan.problems.push_back(walked.error());
+  }
+  if (!rules.exclude_if_present.empty()) {
+    if (auto r = drop_tagged(fs, rules, scan); !r) return std::unexpected(r.error());
   }
   return scan;
 }

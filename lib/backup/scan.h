@@ -35,6 +35,8 @@ class Scan {
   void add(std::string_view path, const fs::FileMeta& meta, std::string_view held = {});
   // A file was read: what its listing records is the metadata after the read.
   void set_meta(size_t i, const fs::FileMeta& meta);
+  // Drops every entry `keep` says false for (never a root), keeping the order.
+  void filter(const std::vector<bool>& keep);
 
   // Parents before children; the root of each walk is an entry too.
   std::vector<size_t> root_indexes;  // index of each root that was found
@@ -82,6 +84,12 @@ bool well_formed_descendant(std::string_view root, std::string_view path);
 struct ScanRules {
   std::vector<std::string> exclude;             // gitignore-like patterns (exclude.h)
   std::optional<uint64_t> exclude_larger_than;  // regular files of more bytes than this
+  // Directories on another filesystem than their root's are kept, empty (as find -xdev).
+  bool one_file_system = false;
+  // Names of tag files: a directory holding one keeps the tag and nothing else (as tar's
+  // --exclude-tag). "CACHEDIR.TAG" counts only with the signature of the Cache Directory
+  // Tagging Specification.
+  std::vector<std::string> exclude_if_present;
 };
 
 // Fails only on an error that makes the whole walk untrustworthy (node unreachable); a root

@@ -62,6 +62,8 @@ struct NodeConfig {
   std::vector<std::string> exclude_from;           // files of patterns, read at load
   std::vector<std::string> exclude_from_patterns;  // what they held, after `exclude`'s
   std::optional<uint64_t> exclude_larger_than;     // regular files of more bytes are left out
+  bool one_file_system = false;                    // directories on other filesystems kept empty
+  std::vector<std::string> exclude_if_present;     // tag files: their directory keeps only them
   Retention retain;
   std::optional<SshSettings> ssh;  // set iff type == ssh
   // A run_failed event is sent once this many runs in a row have failed.

@@ -72,6 +72,11 @@ Result<std::string> read_token(const Json& value, const FieldPath& at) {
   return text;
 }
 
+Result<bool> read_bool(const Json& value, const FieldPath& at) {
+  if (!value.is_boolean()) return at.fail("must be true or false");
+  return value.get<bool>();
+}
+
 Result<std::vector<std::string>> read_string_list(const Json& value, const FieldPath& at) {
   if (!value.is_array()) return at.fail("must be an array");
   std::vector<std::string> out;

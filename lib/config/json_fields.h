@@ -81,6 +81,7 @@ Result<std::string> read_string(const Json& value, const FieldPath& at);
 Result<std::string> read_token(const Json& value, const FieldPath& at);
 // An array of non-empty strings.
 Result<std::vector<std::string>> read_string_list(const Json& value, const FieldPath& at);
+Result<bool> read_bool(const Json& value, const FieldPath& at);
 Result<std::chrono::seconds> read_duration(const Json& value, const FieldPath& at);
 Result<std::chrono::seconds> read_duration_allow_zero(const Json& value, const FieldPath& at);
 Result<int> read_int(const Json& value, const FieldPath& at, int min, int max);

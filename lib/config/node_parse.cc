@@ -21,9 +21,22 @@ std::vector<std::string_view> node_keys() {
                                         "jitter",       "exclude",
                                         "exclude_from", "exclude_larger_than",
                                         "retain",       "failures_before_notify",
-                                        "stale_after",  "hooks"};
+                                        "stale_after",  "hooks",
+                                        "one_file_system", "exclude_if_present"};
   keys.insert(keys.end(), kSshKeys.begin(), kSshKeys.end());
   return keys;
+}
+
+// Tag file names: one path component each (a name looked for in every directory).
+Result<std::vector<std::string>> read_tag_names(const Json& value, const FieldPath& at) {
+  auto names = read_string_list(value, at);
+  if (!names) return names;
+  for (const auto& name : *names) {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+      return at.fail("must be file names without '/' (\"" + name.substr(0, 64) + "\")");
+    }
+  }
+  return names;
 }
 
 Result<void> reject_ssh_keys(const JsonObject& node) {
@@ -77,6 +90,13 @@ Result<NodeConfig> read_node(const Json& value, const FieldPath& at, const NodeC
       [&] {
         return optional_field(*object, "exclude_larger_than", node.exclude_larger_than,
                               read_byte_size);
+      },
+      [&] {
+        return optional_field(*object, "one_file_system", node.one_file_system, read_bool);
+      },
+      [&] {
+        return optional_field(*object, "exclude_if_present", node.exclude_if_present,
+                              read_tag_names);
       },
       [&] { return optional_field(*object, "retain", node.retain, retain); },
       [&] {

@@ -136,11 +136,6 @@ std::vector<std::string_view> target_keys(NotifyType type) {
   return keys;
 }
 
-Result<bool> read_bool(const Json& value, const FieldPath& at) {
-  if (!value.is_boolean()) return at.fail("must be true or false");
-  return value.get<bool>();
-}
-
 Result<void> read_type_fields(const JsonObject& object, NotifyTarget& target) {
   const auto http = url_of({"http", "https"});
   const auto path = read_absolute_path;

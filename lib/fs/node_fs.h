@@ -91,6 +91,10 @@ class WalkVisitor {
   virtual bool entry(const std::string& path, const FileMeta& meta) = 0;
   // An entry below the root could not be listed or examined; the walk goes on.
   virtual void error(const Error& error) = 0;
+  // True when directories on another filesystem than the root's will be refused (entry()
+  // returns false for them): a transport that lists ahead of the visitor (find) need not
+  // list what is below them at all.
+  virtual bool one_file_system() const { return false; }
 };
 
 // Metadata of a file after it was read in full, and when that read finished (on the clock the

@@ -31,7 +31,8 @@ status::Report sample() {
       .runs_failed = 3,
       .alarms = {{"store_untrusted", 2, {"/etc/a", "/etc/b"}, "2026-12-01T09:00:00Z"}},
       .last_run = run,
-      .progress = std::nullopt};
+      .progress = std::nullopt,
+      .cannot_capture = "hard links, extended attributes (ACLs, file capabilities)"};
   return {.version = "0.1.0",
           .pid = 42,
           .uptime_s = 3600,

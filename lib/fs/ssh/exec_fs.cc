@@ -179,7 +179,8 @@ Result<> ExecFs::walk(const std::string& root, WalkVisitor& visitor) {
   });
   auto s = session(main_);
   if (!s) return std::unexpected(s.error());
-  (*s)->request("walk", root);
+  // find -xdev does not descend into other filesystems (/proc below a walk of /).
+  (*s)->request(visitor.one_file_system() ? "walkx" : "walk", root);
   auto run = (*s)->reply(find_body([&](std::string_view chunk) { return parser.feed(chunk); }));
   if (!run) return std::unexpected(run.error());
   if (!saw_root) {

@@ -57,6 +57,8 @@ std::string loop_script(const std::string& token, bool check_tools) {
        // One path: read into a variable (the x keeps trailing newlines), no xargs.
        "walk) p=$(head -c \"$n\"; echo x); p=${p%x}\n"
        "{ e=$(find \"$p\" -printf \"$F\" 2>&1 >&4); } 4>&1;;\n"
+       "walkx) p=$(head -c \"$n\"; echo x); p=${p%x}\n"
+       "{ e=$(find \"$p\" -xdev -printf \"$F\" 2>&1 >&4); } 4>&1;;\n"
        "stat) { e=$(head -c \"$n\" | xargs -0 -r sh -c "
        "'exec find \"$@\" -maxdepth 0 -printf \"$0\"' \"$F\" 2>&1 >&4); } 4>&1;;\n"
        "tar) { e=$(head -c \"$n\" | ";

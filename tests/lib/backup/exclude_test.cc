@@ -3,9 +3,11 @@
 // an excluded directory not walked, files over a size).
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <set>
 
 #include "backup/exclude.h"
+#include "repo/browse.h"
 #include "support/backup_fixture.h"
 
 using namespace nb;
@@ -112,4 +114,59 @@ TEST_CASE("a walk leaves out what the rules say, never reads it, and keeps what 
   CHECK_FALSE(fx.entry(fx.file("build/out.o")).has_value());
   CHECK_FALSE(fx.entry(fx.file("big.iso")).has_value());
   CHECK(fx.entry(fx.file("keep.log")).has_value());
+}
+
+TEST_CASE("exclude_if_present: a tagged directory keeps its tag and nothing else", "[exclude]") {
+  BackupFixture fx(pick_world());
+  INFO("node filesystem: " << fx.world->name());
+  fx.write("home/.cache/CACHEDIR.TAG",
+           "Signature: 8a477f597d28d172789f06886806bc55\n# a cache directory tag\n");
+  fx.write("home/.cache/big/blob", "cached");
+  fx.write("home/fake/CACHEDIR.TAG", "Signature: not the one of the specification");
+  fx.write("home/fake/kept", "kept: the tag is not signed");
+  fx.write("scratch/.nobackup", "");
+  fx.write("scratch/tmp", "scratch");
+  fx.write("home/doc", "document");
+  fx.options.scan.exclude_if_present = {"CACHEDIR.TAG", ".nobackup"};
+  const auto result = fx.run();
+  REQUIRE(result.ok);
+  CHECK_FALSE(fx.entry(fx.file("home/.cache/big/blob")).has_value());
+  CHECK_FALSE(fx.entry(fx.file("scratch/tmp")).has_value());
+  CHECK(fx.entry(fx.file("home/.cache/CACHEDIR.TAG")).has_value());
+  CHECK(fx.entry(fx.file("scratch/.nobackup")).has_value());
+  CHECK(fx.entry(fx.file("home/fake/kept")).has_value());
+  CHECK(fx.entry(fx.file("home/doc")).has_value());
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  CHECK(repo::find_entry(*fx.repo, *latest, fx.file("home/.cache")));
+  CHECK_FALSE(repo::find_entry(*fx.repo, *latest, fx.file("home/.cache/big")));
+  CHECK_FALSE(repo::find_entry(*fx.repo, *latest, fx.file("scratch/tmp")));
+}
+
+TEST_CASE("one_file_system: a mounted filesystem below the root is kept as an empty directory",
+          "[exclude][mount]") {
+  // Local and exec: both report the device each entry is on (SFTP cannot, and says so).
+  const auto node = nodes_under_test().at(static_cast<size_t>(GENERATE(0, 2)));
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  fx.write("here", "on the root's filesystem");
+  fx.world->mkdir("mnt");
+  REQUIRE(std::system(("mount -t tmpfs -o mode=0755 nbtest-tmpfs " + fx.file("mnt")).c_str()) ==
+          0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { (void)std::system(("umount " + path).c_str()); }
+  } unmount{fx.file("mnt")};
+  write_file(fx.file("mnt/elsewhere"), "on another filesystem");
+  fx.options.scan.one_file_system = true;
+  const auto result = fx.run();
+  REQUIRE(result.ok);
+  CHECK(fx.entry(fx.file("here")).has_value());
+  CHECK_FALSE(fx.entry(fx.file("mnt/elsewhere")).has_value());
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  CHECK(repo::find_entry(*fx.repo, *latest, fx.file("mnt")));
+  fx.options.scan.one_file_system = false;
+  REQUIRE(fx.run().ok);
+  CHECK(fx.entry(fx.file("mnt/elsewhere")).has_value());
 }

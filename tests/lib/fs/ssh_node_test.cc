@@ -113,7 +113,8 @@ TEST_CASE("a file the remote user cannot read is counted and the job goes on", "
   CHECK(result.not_written_back == std::vector<std::string>{fx.file("f1")});
 }
 
-TEST_CASE("fifo and symlink on the remote: skipped and recorded, never opened", "[ssh]") {
+TEST_CASE("fifo and symlink on the remote: recorded (sftp: the fifo skipped), never opened",
+          "[ssh]") {
   const auto node = nodes_under_test().at(static_cast<size_t>(GENERATE(1, 2)));
   INFO("node filesystem: " << node.name);
   BackupFixture fx(node);
@@ -122,13 +123,17 @@ TEST_CASE("fifo and symlink on the remote: skipped and recorded, never opened", 
   std::filesystem::create_symlink("f0", fx.file("link"));
   const auto result = fx.run();
   REQUIRE(result.ok);
-  CHECK(result.counts.skipped == 1);
+  // SFTP cannot tell a restore how to make a fifo; exec records it like local does.
+  const bool exec = node.name == "exec";
+  CHECK(result.counts.skipped == (exec ? 0 : 1));
   CHECK(result.counts.scanned == 2);
   auto latest = fx.repo->find_snapshot("01_node", "latest");
   REQUIRE(latest);
   auto link = repo::find_entry(*fx.repo, *latest, fx.file("link"));
   REQUIRE(link);
   CHECK(link->target == "f0");
+  auto pipe = repo::find_entry(*fx.repo, *latest, fx.file("pipe"));
+  CHECK(pipe.has_value() == exec);
 }
 
 TEST_CASE(

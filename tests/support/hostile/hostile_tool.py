@@ -29,7 +29,7 @@ if "--version" in sys.argv[1:]:
 
 if tool == "find" and "-maxdepth" not in sys.argv:
     if mode == "find-garbage":  # a mode that is not octal: 0.1.0 died on std::stoul
-        out.write(b"f zzz 0 0 12 1.0 1.0 7\0" + sys.argv[1].encode() + b"/x\0\0")
+        out.write(b"f zzz 0 0 12 1.0 1.0 7 1 2049 8\0" + sys.argv[1].encode() + b"/x\0\0")
         sys.exit(0)
     if mode == "find-escape":  # entries outside the root and with ".." components
         sys.stdout.flush()
@@ -39,7 +39,7 @@ if tool == "find" and "-maxdepth" not in sys.argv:
         os.waitpid(pid, 0)
         root = sys.argv[1].encode()
         for bad in (root + b"/../escaped", b"/etc/passwd", root + b"//double", root + b"/./dot"):
-            out.write(b"f 644 0 0 5 1.0 1.0 9\0" + bad + b"\0\0")
+            out.write(b"f 644 0 0 5 1.0 1.0 9 1 2049 8\0" + bad + b"\0\0")
         sys.exit(0)
     if mode == "find-endless":  # output without end and without a NUL
         chunk = b"y" * 65536
