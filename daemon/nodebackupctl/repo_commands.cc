@@ -17,16 +17,6 @@
 
 namespace nb::ctl {
 
-namespace {
-
-std::string mode_string(const repo::TreeEntry& e) {
-  std::string s = e.type == FileType::directory ? "d" : e.type == FileType::symlink ? "l" : "-";
-  const char* rwx = "rwxrwxrwx";
-  for (int bit = 8; bit >= 0; --bit) s += (e.mode >> bit & 1) ? rwx[8 - bit] : '-';
-  return s;
-}
-
-}  // namespace
 
 int snapshots(const Invocation& inv) {
   if (inv.args.size() > 1) return usage("snapshots [NODE] [--json]");

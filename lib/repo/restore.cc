@@ -186,6 +186,8 @@ class Restorer {
   struct LinkGroup {
     UniqueFd fd;
     uint32_t remaining = 0;
+    uint64_t size = 0;
+    Hash xxh3;
   };
   static constexpr size_t kMaxOpenLinkGroups = 512;
 
@@ -194,14 +196,19 @@ class Restorer {
     UniqueFd path_fd(::open(("/proc/self/fd/" + std::to_string(fd)).c_str(),
                             O_PATH | O_CLOEXEC));
     if (!path_fd.valid()) return;
-    groups_[{e.dev, e.inode}] = LinkGroup{std::move(path_fd), e.links - 1};
+    groups_[{e.dev, e.inode}] = LinkGroup{std::move(path_fd), e.links - 1, e.size, *e.xxh3};
   }
 
   // nullopt: no earlier path of this inode was restored (the caller writes the content).
   std::optional<Result<>> link_to_earlier(int dirfd, const std::string& temp, const TreeEntry& e,
                                           const std::string& shown) {
     const auto it = groups_.find({e.dev, e.inode});
-    if (it == groups_.end()) return std::nullopt;
+    // A listing is not trusted to name the same inode for different content: such a path is
+    // written from its own chunks.
+    if (it == groups_.end() || it->second.size != e.size || !e.xxh3 ||
+        it->second.xxh3 != *e.xxh3) {
+      return std::nullopt;
+    }
     const std::string from = "/proc/self/fd/" + std::to_string(it->second.fd.get());
     if (::linkat(AT_FDCWD, from.c_str(), dirfd, temp.c_str(), AT_SYMLINK_FOLLOW) != 0) {
       return std::nullopt;  // another filesystem, or /proc missing: a copy then

@@ -246,6 +246,32 @@ void ListingFingerprint::add(const TreeEntry& e) {
   }
 }
 
+std::string mode_string(const TreeEntry& e) {
+  std::string s(1, '-');
+  switch (e.type) {
+    case FileType::directory:
+      s[0] = 'd';
+      break;
+    case FileType::symlink:
+      s[0] = 'l';
+      break;
+    case FileType::fifo:
+      s[0] = 'p';
+      break;
+    case FileType::char_device:
+      s[0] = 'c';
+      break;
+    case FileType::block_device:
+      s[0] = 'b';
+      break;
+    default:
+      break;
+  }
+  const char* rwx = "rwxrwxrwx";
+  for (int bit = 8; bit >= 0; --bit) s += (e.mode >> bit & 1) ? rwx[8 - bit] : '-';
+  return s;
+}
+
 bool safe_name(std::string_view name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
          name.find('\0') == std::string_view::npos;

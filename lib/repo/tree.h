@@ -85,6 +85,9 @@ class ListingFingerprint {
   Hasher hasher_;
 };
 
+// "drwxr-xr-x", "crw-r-----", as ls -l shows an entry's type and permissions.
+std::string mode_string(const TreeEntry& entry);
+
 // A name that restore may create: one component, not "." or "..", no '/' or NUL.
 bool safe_name(std::string_view name);
 

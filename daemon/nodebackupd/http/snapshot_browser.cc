@@ -26,13 +26,6 @@ const char* kind_name(FileType type) {
   }
 }
 
-std::string mode_string(const repo::TreeEntry& e) {
-  std::string s = e.type == FileType::directory ? "d" : e.type == FileType::symlink ? "l" : "-";
-  const char* rwx = "rwxrwxrwx";
-  for (int bit = 8; bit >= 0; --bit) s += (e.mode >> bit & 1) ? rwx[8 - bit] : '-';
-  return s;
-}
-
 nlohmann::json entry_json(const std::string& name, const repo::TreeEntry& e) {
   nlohmann::json j{{"name", name},
                    {"type", kind_name(e.type)},
