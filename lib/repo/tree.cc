@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "repo/format/corrupt.h"
@@ -61,8 +62,14 @@ std::string get_bytes(const json& j, const char* key) {
 namespace {
 
 // `"key":"value"`, or `"key_hex":"…"` for bytes that are not UTF-8 (the form get_bytes reads).
-void append_bytes(std::string& out, const char* key, const std::string& bytes) {
-  const bool utf8 = valid_utf8(bytes);
+// `binary_as_hex`: also for text with control characters (an ACL's or a capability's value),
+// which as escaped JSON would leave the listing to the slow decoder (tree_fast.h).
+void append_bytes(std::string& out, const char* key, const std::string& bytes,
+                  bool binary_as_hex = false) {
+  const bool utf8 = valid_utf8(bytes) &&
+                    !(binary_as_hex && std::any_of(bytes.begin(), bytes.end(), [](char c) {
+                      return static_cast<unsigned char>(c) < 0x20;
+                    }));
   fmt::format_to(std::back_inserter(out), "\"{}{}\":", key, utf8 ? "" : "_hex");
   if (utf8) {
     append_json_string(out, bytes);
@@ -123,7 +130,7 @@ void append_entry_json(std::string& out, const TreeEntry& e) {
       out += i == 0 ? "{" : ",{";
       append_bytes(out, "name", e.xattrs[i].name);
       out += ',';
-      append_bytes(out, "value", e.xattrs[i].value);
+      append_bytes(out, "value", e.xattrs[i].value, /*binary_as_hex=*/true);
       out += '}';
     }
     out += ']';

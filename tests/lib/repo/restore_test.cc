@@ -161,3 +161,45 @@ TEST_CASE("a crafted snapshot with ../ or absolute names cannot write outside th
     CHECK_THAT(report->problems.front(), Catch::Contains("unsafe entry name"));
   }
 }
+
+TEST_CASE("a crafted listing naming one inode for different contents restores each its own",
+          "[restore]") {
+  TempDir dir;
+  auto repo = repo::Repository::open(dir / "repo", true);
+  REQUIRE(repo);
+  auto batch = (*repo)->new_batch();
+  repo::Tree tree;
+  for (const std::string content : {"first content", "second, different content"}) {
+    auto chunk = batch->add(repo::BlobType::data, content);
+    REQUIRE(chunk);
+    repo::TreeEntry file;
+    file.name = content.substr(0, 5);
+    file.type = FileType::regular;
+    file.mode = 0644;
+    file.size = content.size();
+    file.xxh3 = Hash::of(content.data(), content.size());
+    file.content = {chunk->id};
+    file.links = 2;  // both claim (dev 1, inode 7)
+    file.inode = 7;
+    file.dev = 1;
+    tree.entries.push_back(file);
+  }
+  auto listing = batch->add(repo::BlobType::tree, repo::encode_tree(tree));
+  REQUIRE(listing);
+  REQUIRE(batch->commit());
+  repo::SnapshotRecord record;
+  record.id = "20261203T000000Z-links0";
+  record.node = "01_node";
+  repo::TreeEntry root;
+  root.type = FileType::directory;
+  root.mode = 0755;
+  root.tree = listing->id;
+  record.roots.push_back({"/data", root});
+  REQUIRE((*repo)->write_snapshot(record));
+  auto report = repo::restore(**repo, record, {}, dir / "out", {});
+  REQUIRE(report);
+  CHECK(report->errors.empty());
+  CHECK(report->hardlinks == 0);
+  CHECK(read_whole(dir / "out/data/first") == "first content");
+  CHECK(read_whole(dir / "out/data/secon") == "second, different content");
+}

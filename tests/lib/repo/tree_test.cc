@@ -39,7 +39,28 @@ Tree sample() {
   link.name = "link";
   link.type = FileType::symlink;
   link.target = "../target";
-  t.entries = {empty, dir, file, pieces, link};
+  // Faithful-copy fields: a hard-linked sparse file with xattrs (one binary), a fifo and a
+  // device with an ACL-like binary attribute.
+  TreeEntry linked = file;
+  linked.name = "linked";
+  linked.ctime_ns = 1764763200123456789;
+  linked.links = 3;
+  linked.inode = 1839;
+  linked.dev = 2049;
+  linked.sparse = true;
+  linked.xattrs = {{"security.capability", std::string("\x01\x00\x00\x02", 4)},
+                   {"user.note", "hello"}};
+  TreeEntry fifo;
+  fifo.name = "pipe";
+  fifo.type = FileType::fifo;
+  fifo.mode = 0640;
+  fifo.ctime_ns = 7;
+  TreeEntry device;
+  device.name = "null";
+  device.type = FileType::char_device;
+  device.rdev = 259;
+  device.xattrs = {{"system.posix_acl_access", std::string("\x02\x00\xff", 3)}};
+  t.entries = {empty, dir, file, pieces, link, linked, device, fifo};
   return t;
 }
 
