@@ -24,6 +24,10 @@ class FsWrapper : public NodeFs {
                                      std::chrono::seconds timeout) override {
     return target_.run_command(command, env, timeout);
   }
+  Result<CommandOutcome> stream_command(const std::string& command, std::chrono::seconds timeout,
+                                        const OutputSink& out) override {
+    return target_.stream_command(command, timeout, out);
+  }
 
  protected:
   NodeFs& target() { return target_; }

@@ -109,6 +109,18 @@ class NodeFs {
     (void)timeout;
     return fail("run", command, ENOTSUP, describe() + " cannot run commands");
   }
+
+  // Runs a shell command line on the node as run_command does (no environment added) and
+  // hands its standard output to `out` as it arrives, so a dump larger than memory streams
+  // through: nothing is held whole and no temporary file is written on either side. stderr is
+  // captured (capped) in the outcome. An error from `out` stops the command and is returned.
+  virtual Result<CommandOutcome> stream_command(const std::string& command,
+                                                std::chrono::seconds timeout,
+                                                const OutputSink& out) {
+    (void)timeout;
+    (void)out;
+    return fail("run", command, ENOTSUP, describe() + " cannot run commands");
+  }
 };
 
 }  // namespace nb::fs
