@@ -264,8 +264,10 @@ class JobRun {
     }
     detail += "; snapshot " + result_.snapshot_id + " holds the files without it";
     result_.ok = false;
-    // Transient: the database may be back on the next try, which the scheduler's backoff gives.
-    result_.error = Error("dump", first.name, 0, detail, /*transient=*/true);
+    // Permanent, for the scheduler: a quick retry would run every dump again (hours of
+    // pg_dumpall for one broken dump beside it), and the files are safe; the node's next
+    // regular run tries again.
+    result_.error = Error("dump", first.name, 0, detail, /*transient=*/false);
   }
 
   Result<> maybe_checkpoint() {
