@@ -63,7 +63,9 @@ Result<repo::TreeEntry> dump_entry(BackupFixture& fx, const std::string& name,
                                    const std::string& snapshot = "latest") {
   auto record = fx.repo->find_snapshot("01_node", snapshot);
   REQUIRE(record);
-  return repo::find_entry(*fx.repo, *record, std::string(backup::kDumpRoot) + "/" + name);
+  std::string path(backup::kDumpRoot);
+  path.append("/").append(name);
+  return repo::find_entry(*fx.repo, *record, path);
 }
 
 }  // namespace
@@ -210,7 +212,7 @@ TEST_CASE("a large dump streams through in pieces and is stored as many chunks",
   // ...and cut into content-defined chunks, with the chunk list in pieces.
   auto chunks = repo::file_chunks(*fx.repo, *entry);
   REQUIRE(chunks);
-  CHECK(chunks->size() >= entry->size / repo::Chunker::kMax);
+  CHECK(chunks->size() >= entry->size / repo::ChunkSizes::kMax);
   CHECK(chunks->size() > 32);
   CHECK_FALSE(entry->chunk_lists.empty());
   Hasher whole;
