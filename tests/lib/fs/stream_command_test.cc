@@ -64,8 +64,7 @@ TEST_CASE("stream_command hands over stdout exactly, stderr apart, and the exit"
   CHECK(after.out == "still here\n");
 }
 
-TEST_CASE("a sink that refuses data stops the command and its error is returned",
-          "[fs][dumps]") {
+TEST_CASE("a sink that refuses data stops the command and its error is returned", "[fs][dumps]") {
   const auto& node = pick_node();
   INFO("node filesystem: " << node.name);
   auto fs = node.make();
