@@ -90,12 +90,15 @@ class JobRun {
     // One entry per file to read, allocated once: grown by doubling, the list of an initial
     // run held twice what it needed while it copied itself at the crossing.
     write_back_.updates.reserve(to_read.size());
+    // Before any checkpoint of this run can become the node's newest snapshot.
+    if (!opts_.dumps.empty()) previous_dumps_ = previous_dump_root();
     if (auto r = read_all(std::move(to_read)); !r) return r;
     phase("read");
     if (result_.interrupted) return commit(/*partial=*/true);
     if (auto r = run_dumps(); !r) return r;
     if (result_.interrupted) return commit(/*partial=*/true);
     if (auto r = commit(/*partial=*/false); !r) return r;
+    result_.committed = true;
     phase("commit");
     drop_partials();
     return {};
@@ -238,15 +241,17 @@ class JobRun {
         entry_for_read(outcome.hash, outcome.done.after, caps_, outcome.done.read_time_ns));
   }
 
-  // The node's dumps, after its files: the previous snapshot's dump listing is looked up
-  // before the run's first checkpoint could become the newest snapshot.
+  // The dumps' root in the node's newest snapshot: an unchanged dump keeps its mtime there.
+  std::optional<repo::TreeEntry> previous_dump_root() {
+    auto newest = repo_.newest_snapshot(node_);
+    if (!newest || !*newest) return std::nullopt;
+    return dump_root_of(**newest);
+  }
+
+  // The node's dumps, after its files.
   Result<> run_dumps() {
     if (opts_.dumps.empty()) return {};
-    std::optional<repo::TreeEntry> previous;
-    if (auto newest = repo_.newest_snapshot(node_); newest && *newest) {
-      previous = dump_root_of(**newest);
-    }
-    dumps_.emplace(node_, fs_, reader_, std::move(previous));
+    dumps_.emplace(node_, fs_, reader_, std::move(previous_dumps_));
     auto r = dumps_->run(opts_.dumps, repo_, result_.started_ns, opts_.stop_requested);
     if (dumps_->stopped()) result_.interrupted = true;
     result_.counts.errors += dumps_->failures().size();
@@ -362,6 +367,7 @@ class JobRun {
   fs::Capabilities caps_;
   std::unique_ptr<repo::BlobBatch> batch_;
   ContentReader reader_;
+  std::optional<repo::TreeEntry> previous_dumps_;
   std::optional<DumpPhase> dumps_;  // once the dumps ran
 
   JobResult result_;
@@ -388,7 +394,7 @@ JobResult BackupJob::run(fs::NodeFs& fs, store::HashStore& store, repo::Reposito
     if (!result.ok) spdlog::warn("{} diff failed: {}", node_, result.error->message());
   } else if (result.ok) {
     spdlog::info("{}", summary_line(node_, result));
-  } else if (!result.failed_dumps.empty()) {
+  } else if (result.committed) {
     spdlog::error("{} backup complete but a dump failed: {}: {}", node_, summary_counts(result),
                   result.error->message());
   } else if (result.interrupted) {

@@ -61,6 +61,9 @@ struct JobResult {
   bool ok = false;
   std::optional<Error> error;  // why the job failed (nothing uncommitted was written back)
   bool interrupted = false;    // stopped early on request, after a checkpoint
+  // The run's final, complete snapshot was written. Not the same as `ok`: a run whose dump
+  // failed commits the files and the other dumps, and is not ok.
+  bool committed = false;
   repo::RunCounts counts;
   int64_t started_ns = 0;
   int64_t finished_ns = 0;

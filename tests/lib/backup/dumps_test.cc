@@ -143,6 +143,7 @@ TEST_CASE("a failing dump is reported with its stderr and left out; the rest com
   REQUIRE(run.failed_dumps.size() == 1);
   CHECK(run.failed_dumps[0].name == "bad.sql");
   CHECK(run.counts.errors == 1);
+  CHECK(run.committed);
 
   // The snapshot was committed, is complete for the files and the good dump, names the
   // failure, and holds no part of the failed dump.
@@ -238,4 +239,26 @@ TEST_CASE("a node filesystem that cannot run commands fails the dump, not the ru
   REQUIRE(record);
   CHECK(repo::find_entry(*fx.repo, *record, fx.file("f0")));
   CHECK_FALSE(backup::dump_root_of(*record));
+}
+
+TEST_CASE("a checkpoint during the read does not cost an unchanged dump its listing",
+          "[dumps]") {
+  BackupFixture fx(local_node());
+  fx.make_files(4);
+  fx.options.dumps = {{"db.sql", "echo the same rows", std::chrono::seconds(60)}};
+  REQUIRE(fx.run().ok);
+  auto first = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(first);
+
+  // Every file read is followed by a checkpoint, a partial snapshot without the dumps, which
+  // is the node's newest snapshot by the time the dumps run.
+  for (int i = 0; i < 4; ++i) fx.write("f" + std::to_string(i), "changed " + std::to_string(i));
+  fx.options.checkpoint_bytes = 1;
+  fx.options.read_batch_files = 1;
+  const auto second = fx.run();
+  REQUIRE(second.ok);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  REQUIRE(backup::dump_root_of(*latest));
+  CHECK(backup::dump_root_of(*latest)->tree == backup::dump_root_of(*first)->tree);
 }
