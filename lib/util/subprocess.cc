@@ -165,7 +165,13 @@ Result<> supervise_stream(pid_t pid, UniqueFd out_fd, UniqueFd err_fd, Clock::ti
         outcome.output.append(got, 0, std::min(got.size(), room));
       }
     }
-    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) exited = true;
+    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      // What it left running in its group (a `cmd &`) would hold the pipe open until the
+      // deadline; a pipeline's writers are all gone by now (the shell waited for them), and
+      // what they wrote stays readable.
+      ::kill(-pid, SIGKILL);
+    }
     if (!exited && !out_fd.valid() && !err_fd.valid()) ::poll(nullptr, 0, wait_ms);
   }
   return {};

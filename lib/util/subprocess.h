@@ -40,8 +40,9 @@ using OutputSink = std::function<Result<>(std::string_view)>;
 
 // Runs argv as run_command does, with nothing on its stdin, handing its standard output to
 // `out` as it arrives (never held whole: a dump may be larger than memory) and capturing its
-// standard error, capped, in the outcome's `output`. The output is read to its end even after
-// the program exited (a pipeline's last writer may outlive it), until the deadline.
+// standard error, capped, in the outcome's `output`. Once the program exits, what it left in
+// its process group is killed and the output read to its end (until the deadline, should
+// something outside the group still hold it).
 Result<CommandOutcome> stream_command(const std::vector<std::string>& argv,
                                       std::chrono::milliseconds timeout, const OutputSink& out);
 
