@@ -107,8 +107,13 @@ Result<> DumpPhase::run_one(const Dump& dump, const std::function<bool()>& stop_
   auto outcomes = reader_.take_outcomes();
   if (reader_.storage_error()) return std::unexpected(*reader_.storage_error());
   auto& read = outcomes.at(path);
+  if (read.bytes == 0) {
+    // No dump tool succeeds with nothing to say; an account whose sshd forces internal-sftp
+    // runs no command at all and exits 0. Stored, it would look like a dump.
+    fail_dump(dump, "exit status 0 but nothing on standard output", outcome->output);
+    return {};
+  }
   log_stderr(node_, dump.name, outcome->output, spdlog::level::info);
-  if (read.bytes == 0) spdlog::warn("{}: dump {} succeeded but wrote nothing", node_, dump.name);
   Stored s;
   s.entry.name = dump.name;
   s.entry.type = FileType::regular;

@@ -241,8 +241,7 @@ TEST_CASE("a node filesystem that cannot run commands fails the dump, not the ru
   CHECK_FALSE(backup::dump_root_of(*record));
 }
 
-TEST_CASE("a checkpoint during the read does not cost an unchanged dump its listing",
-          "[dumps]") {
+TEST_CASE("a checkpoint during the read does not cost an unchanged dump its listing", "[dumps]") {
   BackupFixture fx(local_node());
   fx.make_files(4);
   fx.options.dumps = {{"db.sql", "echo the same rows", std::chrono::seconds(60)}};
@@ -261,4 +260,18 @@ TEST_CASE("a checkpoint during the read does not cost an unchanged dump its list
   REQUIRE(latest);
   REQUIRE(backup::dump_root_of(*latest));
   CHECK(backup::dump_root_of(*latest)->tree == backup::dump_root_of(*first)->tree);
+}
+
+TEST_CASE("a dump that writes nothing is a failure, not an empty file", "[dumps]") {
+  BackupFixture fx(local_node());
+  fx.make_files(1);
+  // What an account whose sshd forces internal-sftp does with any command: nothing, exit 0.
+  fx.options.dumps = {{"db.sql", "echo 'only a warning' >&2", std::chrono::seconds(60)}};
+  const auto run = fx.run();
+  CHECK_FALSE(run.ok);
+  CHECK(run.committed);
+  REQUIRE(run.failed_dumps.size() == 1);
+  CHECK_THAT(run.failed_dumps[0].error, Catch::Contains("nothing on standard output"));
+  CHECK_THAT(run.failed_dumps[0].error, Catch::Contains("only a warning"));
+  CHECK_FALSE(dump_entry(fx, "db.sql"));
 }

@@ -83,8 +83,7 @@ TEST_CASE("a sink that refuses data stops the command and its error is returned"
   CHECK(after.out == "next\n");
 }
 
-TEST_CASE("a local dump's leftover background process does not hold the dump open",
-          "[fs][dumps]") {
+TEST_CASE("a local dump's leftover background process does not hold the dump open", "[fs][dumps]") {
   auto fs = local_node().make();
   // Without the kill of its group the call would wait for `sleep` (its stdout is the pipe)
   // until the 300 s timeout, and report timed_out instead of the exit.
