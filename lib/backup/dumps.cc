@@ -77,13 +77,13 @@ Result<> DumpPhase::run_one(const Dump& dump, const std::function<bool()>& stop_
   fs::FileMeta opened;
   opened.type = FileType::regular;
   reader_.begin(path, opened);
-  auto outcome = fs_.stream_command(dump.command, dump.timeout, [&](std::string_view chunk) {
-    if (stop_requested && stop_requested()) {
-      stopped_ = true;
-      return Result<>(fail("dump", dump.name, EINTR, "stopped", true));
-    }
-    return reader_.data(chunk);
-  });
+  const auto stop = [&] {
+    if (stop_requested && stop_requested()) stopped_ = true;
+    return stopped_;
+  };
+  auto outcome = fs_.stream_command(
+      dump.command, dump.timeout, [&](std::string_view chunk) { return reader_.data(chunk); },
+      stop);
   if (!outcome || !outcome->ok()) {
     reader_.end(path, fail("dump", dump.name, 0, "failed"));
     reader_.take_outcomes();

@@ -25,8 +25,9 @@ class FsWrapper : public NodeFs {
     return target_.run_command(command, env, timeout);
   }
   Result<CommandOutcome> stream_command(const std::string& command, std::chrono::seconds timeout,
-                                        const OutputSink& out) override {
-    return target_.stream_command(command, timeout, out);
+                                        const OutputSink& out,
+                                        const std::function<bool()>& cancelled) override {
+    return target_.stream_command(command, timeout, out, cancelled);
   }
 
  protected:

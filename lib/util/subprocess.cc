@@ -132,7 +132,8 @@ bool read_some(UniqueFd& fd, std::string& got) {
 // Drains stdout into `out` and stderr into the outcome until both end and the program has
 // exited; kills the group at the deadline or when `out` refuses data.
 Result<> supervise_stream(pid_t pid, UniqueFd out_fd, UniqueFd err_fd, Clock::time_point deadline,
-                          const OutputSink& out, CommandOutcome& outcome, int& status) {
+                          const OutputSink& out, const std::function<bool()>& cancelled,
+                          CommandOutcome& outcome, int& status) {
   bool exited = false;
   std::string got;
   while (out_fd.valid() || err_fd.valid() || !exited) {
@@ -143,6 +144,11 @@ Result<> supervise_stream(pid_t pid, UniqueFd out_fd, UniqueFd err_fd, Clock::ti
       outcome.timed_out = true;
       if (!exited) ::waitpid(pid, &status, 0);
       return {};
+    }
+    if (cancelled && cancelled()) {
+      ::kill(-pid, SIGKILL);
+      if (!exited) ::waitpid(pid, &status, 0);
+      return fail("run", "", ECANCELED, "cancelled", true);
     }
     pollfd fds[2] = {{out_fd.get(), POLLIN, 0}, {err_fd.get(), POLLIN, 0}};
     // Bounded so that the program's exit (no SIGCHLD here) and the deadline are noticed.
@@ -180,7 +186,8 @@ Result<> supervise_stream(pid_t pid, UniqueFd out_fd, UniqueFd err_fd, Clock::ti
 }  // namespace
 
 Result<CommandOutcome> stream_command(const std::vector<std::string>& argv,
-                                      std::chrono::milliseconds timeout, const OutputSink& out) {
+                                      std::chrono::milliseconds timeout, const OutputSink& out,
+                                      const std::function<bool()>& cancelled) {
   if (argv.empty()) return fail("run", "", EINVAL, "no program");
   const auto deadline = Clock::now() + timeout;
   UniqueFd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -206,7 +213,7 @@ Result<CommandOutcome> stream_command(const std::vector<std::string>& argv,
   CommandOutcome outcome;
   int status = 0;
   auto r = supervise_stream(pid, std::move(out_pipe->first), std::move(err_pipe->first), deadline,
-                            out, outcome, status);
+                            out, cancelled, outcome, status);
   if (!r) return std::unexpected(r.error());
   if (!outcome.timed_out) ::kill(-pid, SIGKILL);  // anything it left behind in its group
   if (WIFEXITED(status)) outcome.exit_code = WEXITSTATUS(status);

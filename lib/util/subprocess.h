@@ -42,8 +42,10 @@ using OutputSink = std::function<Result<>(std::string_view)>;
 // `out` as it arrives (never held whole: a dump may be larger than memory) and capturing its
 // standard error, capped, in the outcome's `output`. Once the program exits, what it left in
 // its process group is killed and the output read to its end (until the deadline, should
-// something outside the group still hold it).
+// something outside the group still hold it). When `cancelled` (may be empty) turns true —
+// polled while the program is silent too — it is killed and an ECANCELED error returned.
 Result<CommandOutcome> stream_command(const std::vector<std::string>& argv,
-                                      std::chrono::milliseconds timeout, const OutputSink& out);
+                                      std::chrono::milliseconds timeout, const OutputSink& out,
+                                      const std::function<bool()>& cancelled);
 
 }  // namespace nb

@@ -132,7 +132,8 @@ Result<CommandOutcome> run_on_node(SshConnection& c, const std::string& command,
 }
 
 Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& command,
-                                      std::chrono::seconds timeout, const OutputSink& out) {
+                                      std::chrono::seconds timeout, const OutputSink& out,
+                                      const std::function<bool()>& cancelled) {
   KeepBlockingMode mode(c.session());
   auto channel = start_remote(c, hook_command_line(command, {}, timeout));
   if (!channel) return std::unexpected(channel.error());
@@ -145,6 +146,7 @@ Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& comma
     const bool got = stream_out(ch, out, error, c);
     const bool err = drain(ch, SSH_EXTENDED_DATA_STDERR, outcome.output, error, c);
     if (!error) return std::unexpected(error.error());  // the channel is freed: the command ends
+    if (cancelled && cancelled()) return fail("run", c.where(), ECANCELED, "cancelled", true);
     if (Clock::now() > deadline) {
       outcome.timed_out = true;
       return outcome;

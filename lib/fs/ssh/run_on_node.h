@@ -21,9 +21,11 @@ Result<CommandOutcome> run_on_node(SshConnection& c, const std::string& command,
 
 // A dump: the command's stdout handed to `out` as it arrives (the channel's window bounds what
 // is in flight), its stderr captured (capped) in the outcome. An error from `out` closes the
-// channel, which ends the command on the node, and is returned.
+// channel, which ends the command on the node, and is returned; so does `cancelled` (may be
+// empty) turning true, with ECANCELED.
 Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& command,
-                                      std::chrono::seconds timeout, const OutputSink& out);
+                                      std::chrono::seconds timeout, const OutputSink& out,
+                                      const std::function<bool()>& cancelled);
 
 // The line sent to the remote shell.
 std::string hook_command_line(const std::string& command, const std::vector<std::string>& env,

@@ -3,7 +3,10 @@
 // node (local, and over the test sshd by the exec and sftp transports).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "backup/dumps.h"
 #include "config/config.h"
@@ -30,12 +33,16 @@ class StreamCountingFs final : public fs::FsWrapper {
  public:
   using fs::FsWrapper::FsWrapper;
   Result<CommandOutcome> stream_command(const std::string& command, std::chrono::seconds timeout,
-                                        const OutputSink& out) override {
-    return target().stream_command(command, timeout, [&](std::string_view piece) {
-      ++pieces;
-      largest = std::max(largest, piece.size());
-      return out(piece);
-    });
+                                        const OutputSink& out,
+                                        const std::function<bool()>& cancelled) override {
+    return target().stream_command(
+        command, timeout,
+        [&](std::string_view piece) {
+          ++pieces;
+          largest = std::max(largest, piece.size());
+          return out(piece);
+        },
+        cancelled);
   }
   size_t pieces = 0;
   size_t largest = 0;
@@ -274,4 +281,35 @@ TEST_CASE("a dump that writes nothing is a failure, not an empty file", "[dumps]
   CHECK_THAT(run.failed_dumps[0].error, Catch::Contains("nothing on standard output"));
   CHECK_THAT(run.failed_dumps[0].error, Catch::Contains("only a warning"));
   CHECK_FALSE(dump_entry(fx, "db.sql"));
+}
+
+TEST_CASE("a stop request ends a silent dump at once; the run stops at a checkpoint", "[dumps]") {
+  const auto& node = pick_node();
+  INFO("node filesystem: " << node.name);
+  BackupFixture fx(node);
+  fx.make_files(2);
+  // The dump says it has started (a file appears), then waits, silent, far beyond the test's
+  // patience: only the stop request, polled while it says nothing, can end it in time.
+  // In a directory the ssh test user may write to.
+  const std::string signals = fx.world->path("") + "/../signals";
+  std::filesystem::create_directories(signals);
+  std::filesystem::permissions(signals, std::filesystem::perms::all);
+  const std::string started = signals + "/dump-started";
+  // A remote command that says nothing is not signalled when its channel closes (README):
+  // this one ends by itself once the test removes its file, rather than lingering on the
+  // test sshd.
+  fx.options.dumps = {{"locked.sql",
+                       "touch '" + started + "'; while [ -e '" + started + "' ]; do sleep 1; done",
+                       std::chrono::seconds(600)}};
+  fx.options.stop_requested = [&] { return ::access(started.c_str(), F_OK) == 0; };
+  const auto run = fx.run();
+  std::filesystem::remove(started);
+  CHECK(run.interrupted);
+  CHECK_FALSE(run.ok);
+  CHECK(run.failed_dumps.empty());  // abandoned, not failed
+  auto record = fx.repo->find_snapshot("01_node", run.snapshot_id);
+  REQUIRE(record);
+  CHECK(record->partial);
+  CHECK(repo::find_entry(*fx.repo, *record, fx.file("f1")));
+  CHECK_FALSE(backup::dump_root_of(*record));
 }

@@ -24,10 +24,12 @@ struct Streamed {
 Streamed stream(fs::NodeFs& fs, const std::string& command,
                 std::chrono::seconds timeout = std::chrono::seconds(60)) {
   Streamed s;
-  s.outcome = fs.stream_command(command, timeout, [&](std::string_view piece) {
-    s.out.append(piece);
-    return Result<>{};
-  });
+  s.outcome = fs.stream_command(command, timeout,
+                                [&](std::string_view piece) {
+                                  s.out.append(piece);
+                                  return Result<>{};
+                                },
+                                {});
   return s;
 }
 
@@ -71,11 +73,14 @@ TEST_CASE("a sink that refuses data stops the command and its error is returned"
   size_t seen = 0;
   // `yes` never ends: only the refusal can end this call before its timeout, which would
   // report timed_out instead of the sink's error.
-  auto r = fs->stream_command("yes", std::chrono::seconds(120), [&](std::string_view piece) {
-    seen += piece.size();
-    if (seen > (1u << 20)) return Result<>(fail("store", "repo", ENOSPC));
-    return Result<>{};
-  });
+  auto r = fs->stream_command("yes", std::chrono::seconds(120),
+                              [&](std::string_view piece) {
+                                seen += piece.size();
+                                if (seen > (1u << 20))
+                                  return Result<>(fail("store", "repo", ENOSPC));
+                                return Result<>{};
+                              },
+                              {});
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == ENOSPC);
   auto after = stream(*fs, "echo next");
