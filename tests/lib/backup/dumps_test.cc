@@ -131,7 +131,8 @@ TEST_CASE("a dump is stored in the snapshot, and an unchanged dump stores nothin
   CHECK(content_of(fx, *third_entry) == changed);
 }
 
-TEST_CASE("a failing dump is reported with its stderr and left out; the rest commits", "[dumps]") {
+TEST_CASE("a failing dump is reported with its stderr and left out, and the rest commits",
+          "[dumps]") {
   const auto& node = pick_node();
   INFO("node filesystem: " << node.name);
   BackupFixture fx(node);
@@ -283,7 +284,8 @@ TEST_CASE("a dump that writes nothing is a failure, not an empty file", "[dumps]
   CHECK_FALSE(dump_entry(fx, "db.sql"));
 }
 
-TEST_CASE("a stop request ends a silent dump at once; the run stops at a checkpoint", "[dumps]") {
+TEST_CASE("a stop request ends a silent dump at once and the run stops at a checkpoint",
+          "[dumps]") {
   const auto& node = pick_node();
   INFO("node filesystem: " << node.name);
   BackupFixture fx(node);
