@@ -27,6 +27,9 @@ struct Invocation {
 int snapshots(const Invocation& inv);
 int ls(const Invocation& inv);
 int restore(const Invocation& inv);
+// One file of a snapshot to stdout, verified; what changed between two snapshots.
+int cat(const Invocation& inv);
+int changes(const Invocation& inv);
 int verify(const Invocation& inv);
 int prune(const Invocation& inv);
 // Repository administration: init [--encrypt], migrate [--encrypt], key passwd.

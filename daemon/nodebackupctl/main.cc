@@ -56,6 +56,17 @@ const std::vector<Command>& commands() {
        "restore to DIR/<absolute path on the node>",
        nb::ctl::restore,
        {"target"}},
+      {"cat",
+       "cat NODE SNAPSHOT|latest PATH",
+       "write one file of a snapshot to standard output, verified against its hash",
+       nb::ctl::cat,
+       {}},
+      {"changes",
+       "changes NODE SNAPSHOT_A SNAPSHOT_B [--json]",
+       "what was added (+), removed (-), modified (M), changed metadata only (U) or type (T) "
+       "from A to B",
+       nb::ctl::changes,
+       {"json"}},
       {"verify",
        "verify [--read-data|--fast|--read-data-subset N%]",
        "check every index, pack and reference and re-hash every blob (--fast: no data; "

@@ -63,6 +63,7 @@ backup::JobResult run_job(const config::NodeConfig& node, store::HashStore& stor
   // Nothing is written back by a job that did not reach its commit.
   try {
     options.scan = scan_rules(node);
+    options.dumps = job_dumps(node);
     auto fs = open_node_fs(node);
     if (!fs) return failed_run(node, fs.error(), log);
     if (cannot_capture) *cannot_capture = fs::missing_metadata((*fs)->capabilities());

@@ -21,6 +21,12 @@ Result<std::unique_ptr<fs::NodeFs>> open_node_fs(const config::NodeConfig& node)
   return fs::ssh::open_sftp_fs(target);
 }
 
+std::vector<backup::Dump> job_dumps(const config::NodeConfig& node) {
+  std::vector<backup::Dump> dumps;
+  for (const auto& d : node.dumps) dumps.push_back({d.name, d.command, d.timeout});
+  return dumps;
+}
+
 backup::ScanRules scan_rules(const config::NodeConfig& node) {
   backup::ScanRules rules{node.exclude, node.exclude_larger_than, node.one_file_system,
                           node.exclude_if_present};

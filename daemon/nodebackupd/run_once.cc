@@ -24,6 +24,7 @@ bool run_node(const config::NodeConfig& node, store::HashStore& store, repo::Rep
     }
     backup::JobOptions options;
     options.scan = scan_rules(node);
+    options.dumps = job_dumps(node);
     // The node's hooks run around a run-once run as around the daemon's.
     std::vector<std::string> hook_failures;
     return daemon::hooked_job(node, **fs, store, repo, options, hook_failures).ok;

@@ -60,6 +60,7 @@ class JobRun {
     } else {
       result_.ok = !result_.interrupted;
     }
+    if (result_.ok && !result_.failed_dumps.empty()) fail_for_dumps();
     return std::move(result_);
   }
 
@@ -93,10 +94,15 @@ class JobRun {
     // One entry per file to read, allocated once: grown by doubling, the list of an initial
     // run held twice what it needed while it copied itself at the crossing.
     write_back_.updates.reserve(to_read.size());
+    // Before any checkpoint of this run can become the node's newest snapshot.
+    if (!opts_.dumps.empty()) previous_dumps_ = previous_dump_root();
     if (auto r = read_all(std::move(to_read)); !r) return r;
     phase("read");
     if (result_.interrupted) return commit(/*partial=*/true);
+    if (auto r = run_dumps(); !r) return r;
+    if (result_.interrupted) return commit(/*partial=*/true);
     if (auto r = commit(/*partial=*/false); !r) return r;
+    result_.committed = true;
     phase("commit");
     drop_partials();
     return {};
@@ -262,6 +268,40 @@ class JobRun {
         entry_for_read(outcome.hash, outcome.done.after, caps_, outcome.done.read_time_ns));
   }
 
+  // The dumps' root in the node's newest snapshot: an unchanged dump keeps its mtime there.
+  std::optional<repo::TreeEntry> previous_dump_root() {
+    auto newest = repo_.newest_snapshot(node_);
+    if (!newest || !*newest) return std::nullopt;
+    return dump_root_of(**newest);
+  }
+
+  // The node's dumps, after its files.
+  Result<> run_dumps() {
+    if (opts_.dumps.empty()) return {};
+    dumps_.emplace(node_, fs_, reader_, std::move(previous_dumps_));
+    auto r = dumps_->run(opts_.dumps, repo_, result_.started_ns, opts_.stop_requested);
+    if (dumps_->stopped()) result_.interrupted = true;
+    result_.counts.errors += dumps_->failures().size();
+    result_.failed_dumps = dumps_->failures();
+    phase("dumps");
+    return r;
+  }
+
+  // A run whose dump failed committed everything else, and says so as a failure.
+  void fail_for_dumps() {
+    const auto& first = result_.failed_dumps.front();
+    std::string detail = first.error;
+    if (result_.failed_dumps.size() > 1) {
+      detail += " (and " + std::to_string(result_.failed_dumps.size() - 1) + " more dumps)";
+    }
+    detail += "; snapshot " + result_.snapshot_id + " holds the files without it";
+    result_.ok = false;
+    // Permanent, for the scheduler: a quick retry would run every dump again (hours of
+    // pg_dumpall for one broken dump beside it), and the files are safe; the node's next
+    // regular run tries again.
+    result_.error = Error("dump", first.name, 0, detail, /*transient=*/false);
+  }
+
   Result<> maybe_checkpoint() {
     const bool stop = opts_.stop_requested && opts_.stop_requested();
     const int64_t elapsed = now_ns() - last_commit_ns_;
@@ -277,6 +317,13 @@ class JobRun {
   Result<> commit(bool partial) {
     auto roots = tree_->build(files_, *batch_);
     if (!roots) return std::unexpected(roots.error());
+    std::vector<repo::DumpFailure> failed_dumps;
+    if (dumps_) {
+      auto dump_root = dumps_->build(*batch_);
+      if (!dump_root) return std::unexpected(dump_root.error());
+      if (*dump_root) roots->push_back(std::move(**dump_root));
+      failed_dumps = dumps_->failures();
+    }
     if (auto r = batch_->commit(); !r) return r;
     repo::SnapshotRecord record;
     record.id = repo::new_snapshot_id(now_ns());
@@ -289,6 +336,7 @@ class JobRun {
     record.counts.bytes_stored = reader_.bytes_stored();
     if (!partial) record.counts.deleted = count_deletions();
     record.roots = std::move(*roots);
+    record.failed_dumps = std::move(failed_dumps);
     if (auto r = repo_.write_snapshot(record); !r) return r;
     result_.snapshot_id = record.id;
     if (partial) partial_ids_.push_back(record.id);
@@ -346,6 +394,8 @@ class JobRun {
   fs::Capabilities caps_;
   std::unique_ptr<repo::BlobBatch> batch_;
   ContentReader reader_;
+  std::optional<repo::TreeEntry> previous_dumps_;
+  std::optional<DumpPhase> dumps_;  // once the dumps ran
 
   JobResult result_;
   Scan scan_;
@@ -371,6 +421,9 @@ JobResult BackupJob::run(fs::NodeFs& fs, store::HashStore& store, repo::Reposito
     if (!result.ok) spdlog::warn("{} diff failed: {}", node_, result.error->message());
   } else if (result.ok) {
     spdlog::info("{}", summary_line(node_, result));
+  } else if (result.committed) {
+    spdlog::error("{} backup complete but a dump failed: {}: {}", node_, summary_counts(result),
+                  result.error->message());
   } else if (result.interrupted) {
     spdlog::warn("{} backup interrupted at a checkpoint: {}", node_, summary_counts(result));
   } else {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "backup/dumps.h"
 #include "backup/quick_check.h"
 #include "backup/scan.h"
 #include "fs/node_fs.h"
@@ -41,6 +42,9 @@ struct JobOptions {
   // Polled between read batches: when true the job stops at a checkpoint.
   std::function<bool()> stop_requested;
   std::function<void(const Progress&)> progress;
+  // Run after the files are read, one after the other, into the snapshot's kDumpRoot
+  // (dumps.h). Dry runs do not run them.
+  std::vector<Dump> dumps;
   // Walk and quick check only: report in JobResult::planned what a run would read, and read,
   // store and write back nothing (`nodebackupctl diff`).
   bool dry_run = false;
@@ -57,6 +61,9 @@ struct JobResult {
   bool ok = false;
   std::optional<Error> error;  // why the job failed (nothing uncommitted was written back)
   bool interrupted = false;    // stopped early on request, after a checkpoint
+  // The run's final, complete snapshot was written. Not the same as `ok`: a run whose dump
+  // failed commits the files and the other dumps, and is not ok.
+  bool committed = false;
   repo::RunCounts counts;
   int64_t started_ns = 0;
   int64_t finished_ns = 0;
@@ -67,6 +74,9 @@ struct JobResult {
   // Files read again whose content turned out unchanged ("touched").
   std::vector<std::string> touched;
   std::vector<PlannedRead> planned;  // dry runs only
+  // Dumps whose command failed. The run still committed its snapshot (snapshot_id), with the
+  // files and the other dumps, but is not ok: `error` names the first failed dump.
+  std::vector<repo::DumpFailure> failed_dumps;
   // Listings of the node's newest snapshot kept whole (nothing below them looked at), and
   // old listings read for the chunk lists of a changed directory (tree_builder.h).
   size_t listings_kept = 0;

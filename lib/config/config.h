@@ -51,6 +51,19 @@ struct Hooks {
   bool operator==(const Hooks&) const = default;
 };
 
+// A dump (lib/backup/dumps.h): a command run on the node whose standard output is stored as
+// the file `name` of the snapshot's reserved root, kDumpRoot.
+struct DumpConfig {
+  std::string name;     // one path component, unique in the node
+  std::string command;  // a shell command line
+  std::chrono::seconds timeout{std::chrono::hours(6)};
+  bool operator==(const DumpConfig&) const = default;
+};
+
+// Where a snapshot keeps the node's dumps; a configured path may not lie there. The same as
+// backup::kDumpRoot (lib/config cannot see lib/backup; a test holds them equal).
+inline constexpr std::string_view kDumpRoot = "/.nodebackup-dumps";
+
 // One node to back up. Settings the node's object leaves out come from the config's "defaults".
 struct NodeConfig {
   std::string id;  // [A-Za-z0-9_.-]{1,64}, not "." or "..": used in file names
@@ -71,6 +84,7 @@ struct NodeConfig {
   // The stale alarm: no successful run for this long. Unset: 3 × interval.
   std::optional<std::chrono::seconds> stale_after;
   Hooks hooks;
+  std::vector<DumpConfig> dumps;  // run after the files, in this order
   bool operator==(const NodeConfig&) const = default;
 
   std::chrono::seconds stale_limit() const { return stale_after.value_or(3 * interval); }

@@ -39,6 +39,10 @@ std::string describe_node(const NodeConfig& node) {
   }
   if (node.hooks.before) out += "    before " + *node.hooks.before + "\n";
   if (node.hooks.after) out += "    after " + *node.hooks.after + "\n";
+  for (const auto& dump : node.dumps) {
+    out += "    dump " + dump.name + " (timeout " + format_duration(dump.timeout) +
+           "): " + dump.command + "\n";
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "config/config_values.h"
+#include "config/dump_parse.h"
 #include "config/notify_parse.h"
 
 namespace nb::config::detail {
@@ -22,7 +23,8 @@ std::vector<std::string_view> node_keys() {
                                         "exclude_from", "exclude_larger_than",
                                         "retain",       "failures_before_notify",
                                         "stale_after",  "hooks",
-                                        "one_file_system", "exclude_if_present"};
+                                        "one_file_system", "exclude_if_present",
+                                        "dumps"};
   keys.insert(keys.end(), kSshKeys.begin(), kSshKeys.end());
   return keys;
 }
@@ -105,6 +107,7 @@ Result<NodeConfig> read_node(const Json& value, const FieldPath& at, const NodeC
       },
       [&] { return optional_field(*object, "stale_after", node.stale_after, read_duration); },
       [&] { return optional_field(*object, "hooks", node.hooks, hooks); },
+      [&] { return read_node_dumps(*object, node); },
       [&] {
         return node.type == NodeType::ssh ? read_ssh(*object, state_dir, node.ssh)
                                           : reject_ssh_keys(*object);

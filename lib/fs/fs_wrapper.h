@@ -27,6 +27,11 @@ class FsWrapper : public NodeFs {
                                      std::chrono::seconds timeout) override {
     return target_.run_command(command, env, timeout);
   }
+  Result<CommandOutcome> stream_command(const std::string& command, std::chrono::seconds timeout,
+                                        const OutputSink& out,
+                                        const std::function<bool()>& cancelled) override {
+    return target_.stream_command(command, timeout, out, cancelled);
+  }
 
  protected:
   NodeFs& target() { return target_; }

@@ -121,6 +121,11 @@ class LocalFs final : public NodeFs {
                                      std::chrono::seconds timeout) override {
     return nb::run_command({"/bin/sh", "-c", command}, env, {}, timeout);
   }
+  Result<CommandOutcome> stream_command(const std::string& command, std::chrono::seconds timeout,
+                                        const OutputSink& out,
+                                        const std::function<bool()>& cancelled) override {
+    return nb::stream_command({"/bin/sh", "-c", command}, timeout, out, cancelled);
+  }
 
   Result<FileMeta> stat(const std::string& path) override { return stat_at(AT_FDCWD, path, path); }
 

@@ -159,6 +159,21 @@ class NodeFs {
     (void)timeout;
     return fail("run", command, ENOTSUP, describe() + " cannot run commands");
   }
+
+  // Runs a shell command line on the node as run_command does (no environment added) and
+  // hands its standard output to `out` as it arrives, so a dump larger than memory streams
+  // through: nothing is held whole and no temporary file is written on either side. stderr is
+  // captured (capped) in the outcome. An error from `out` stops the command and is returned;
+  // so does `cancelled` (may be empty) turning true, polled while the command is silent too,
+  // with an ECANCELED error.
+  virtual Result<CommandOutcome> stream_command(const std::string& command,
+                                                std::chrono::seconds timeout, const OutputSink& out,
+                                                const std::function<bool()>& cancelled) {
+    (void)timeout;
+    (void)out;
+    (void)cancelled;
+    return fail("run", command, ENOTSUP, describe() + " cannot run commands");
+  }
 };
 
 }  // namespace nb::fs

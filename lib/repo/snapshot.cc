@@ -65,6 +65,11 @@ json snapshot_summary_json(const SnapshotRecord& r) {
             {"finished", rfc3339(r.finished_ns)},
             {"partial", r.partial}};
   counts_to_json(r.counts, j);
+  if (!r.failed_dumps.empty()) {
+    json failed = json::array();
+    for (const auto& f : r.failed_dumps) failed.push_back({{"name", f.name}, {"error", f.error}});
+    j["failed_dumps"] = std::move(failed);
+  }
   return j;
 }
 
@@ -100,6 +105,12 @@ Result<SnapshotRecord> decode_snapshot(std::string_view data, const std::string&
     r.counts = counts_from_json(j);
     for (const auto& item : j.at("roots")) {
       r.roots.push_back({get_bytes(item, "path"), entry_from_json(item.at("entry"))});
+    }
+    if (const auto failed = j.find("failed_dumps"); failed != j.end()) {
+      for (const auto& f : *failed) {
+        r.failed_dumps.push_back(
+            {f.at("name").get<std::string>(), f.at("error").get<std::string>()});
+      }
     }
     return r;
   } catch (const std::exception& e) {

@@ -38,6 +38,13 @@ struct SnapshotRoot {
   TreeEntry entry;  // entry.name is unused
 };
 
+// A dump (backup/dumps.h) whose command failed: left out of the snapshot, and said so here.
+struct DumpFailure {
+  std::string name;
+  std::string error;  // why ("exit status 1"), with the end of the command's stderr
+  bool operator==(const DumpFailure&) const = default;
+};
+
 struct SnapshotRecord {
   std::string id;  // sorts chronologically: 20261129T100000Z-1a2b3c
   std::string node;
@@ -46,6 +53,7 @@ struct SnapshotRecord {
   bool partial = false;  // a checkpoint of a run that had not finished
   RunCounts counts;
   std::vector<SnapshotRoot> roots;
+  std::vector<DumpFailure> failed_dumps;  // "failed_dumps" in the record, when there are any
   uint64_t stored_size = 0;  // bytes of the stored record (set when read back; not encoded)
 };
 
@@ -54,7 +62,8 @@ std::string new_snapshot_id(int64_t now_ns);
 std::string encode_snapshot(const SnapshotRecord& record);
 Result<SnapshotRecord> decode_snapshot(std::string_view data, const std::string& what);
 
-// The listing form of `snapshots --json`: id, node, started, finished, partial, counts.
+// The listing form of `snapshots --json`: id, node, started, finished, partial, counts, and
+// failed_dumps when a dump failed.
 nlohmann::json snapshot_summary_json(const SnapshotRecord& record);
 
 }  // namespace nb::repo

@@ -1,4 +1,5 @@
-// Running a local program with a deadline: the command notification target and local hooks.
+// Running a local program with a deadline: the command notification target, local hooks and
+// local dumps.
 // The program gets its own process group, so a timeout kills whatever it started too, and its
 // output is captured (capped) for the log rather than mixed into the daemon's stderr.
 #pragma once
@@ -6,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/error.h"
@@ -31,5 +33,19 @@ Result<CommandOutcome> run_command(const std::vector<std::string>& argv,
                                    const std::vector<std::string>& env, const std::string& input,
                                    std::chrono::milliseconds timeout,
                                    const std::function<bool()>& cancelled = {});
+
+// Where a streamed command's standard output goes, a pipe's worth at a time as it arrives. An
+// error stops the command: it is killed and the error returned.
+using OutputSink = std::function<Result<>(std::string_view)>;
+
+// Runs argv as run_command does, with nothing on its stdin, handing its standard output to
+// `out` as it arrives (never held whole: a dump may be larger than memory) and capturing its
+// standard error, capped, in the outcome's `output`. Once the program exits, what it left in
+// its process group is killed and the output read to its end (until the deadline, should
+// something outside the group still hold it). When `cancelled` (may be empty) turns true —
+// polled while the program is silent too — it is killed and an ECANCELED error returned.
+Result<CommandOutcome> stream_command(const std::vector<std::string>& argv,
+                                      std::chrono::milliseconds timeout, const OutputSink& out,
+                                      const std::function<bool()>& cancelled);
 
 }  // namespace nb

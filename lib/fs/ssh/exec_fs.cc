@@ -112,6 +112,18 @@ class ExecFs final : public NodeFs {
     }
     return outcome;
   }
+  Result<CommandOutcome> stream_command(const std::string& command, std::chrono::seconds timeout,
+                                        const OutputSink& out,
+                                        const std::function<bool()>& cancelled) override {
+    auto s = session(main_);
+    if (!s) return std::unexpected(s.error());
+    auto outcome = stream_on_node(*main_.connection, command, timeout, out, cancelled);
+    if (!outcome || outcome->timed_out) {
+      main_.session.reset();  // the connection may be gone, or the channel half read
+      main_.connection.reset();
+    }
+    return outcome;
+  }
 
  private:
   Result<RemoteSession*> session(Link& link);

@@ -54,6 +54,40 @@ bool drain(LIBSSH2_CHANNEL* channel, int stream, std::string& out, Result<>& err
   }
 }
 
+// Hands what the channel has on stdout to `out`; false when nothing was there.
+bool stream_out(LIBSSH2_CHANNEL* channel, const OutputSink& out, Result<>& error,
+                SshConnection& c) {
+  bool got = false;
+  char buffer[64 * 1024];
+  while (error) {
+    const ssize_t n = libssh2_channel_read_ex(channel, 0, buffer, sizeof buffer);
+    if (n == LIBSSH2_ERROR_EAGAIN || n == 0) return got;
+    if (n < 0) {
+      error = std::unexpected(c.last_error("read dump output", {}));
+      return got;
+    }
+    got = true;
+    error = out({buffer, static_cast<size_t>(n)});
+  }
+  return got;
+}
+
+// How the channel ended: its exit status, or the signal that killed the command.
+void read_exit(SshConnection& c, LIBSSH2_CHANNEL* ch, CommandOutcome& outcome) {
+  while (libssh2_channel_close(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  while (libssh2_channel_wait_closed(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  outcome.exit_code = libssh2_channel_get_exit_status(ch);
+  char* signal = nullptr;
+  size_t signal_len = 0;
+  libssh2_channel_get_exit_signal(ch, &signal, &signal_len, nullptr, nullptr, nullptr, nullptr);
+  if (signal != nullptr) {
+    outcome.exit_code = -1;
+    outcome.signal = 9;
+    libssh2_free(c.session(), signal);
+  }
+  if (outcome.exit_code == 124 || outcome.exit_code == 137) outcome.timed_out = true;
+}
+
 }  // namespace
 
 std::string hook_command_line(const std::string& command, const std::vector<std::string>& env,
@@ -93,18 +127,36 @@ Result<CommandOutcome> run_on_node(SshConnection& c, const std::string& command,
   }
   drain(ch, 0, outcome.output, error, c);
   drain(ch, SSH_EXTENDED_DATA_STDERR, outcome.output, error, c);
-  while (libssh2_channel_close(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
-  while (libssh2_channel_wait_closed(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
-  outcome.exit_code = libssh2_channel_get_exit_status(ch);
-  char* signal = nullptr;
-  size_t signal_len = 0;
-  libssh2_channel_get_exit_signal(ch, &signal, &signal_len, nullptr, nullptr, nullptr, nullptr);
-  if (signal != nullptr) {
-    outcome.exit_code = -1;
-    outcome.signal = 9;
-    libssh2_free(c.session(), signal);
+  read_exit(c, ch, outcome);
+  return outcome;
+}
+
+Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& command,
+                                      std::chrono::seconds timeout, const OutputSink& out,
+                                      const std::function<bool()>& cancelled) {
+  KeepBlockingMode mode(c.session());
+  auto channel = start_remote(c, hook_command_line(command, {}, timeout));
+  if (!channel) return std::unexpected(channel.error());
+  LIBSSH2_CHANNEL* ch = channel->get();
+  while (libssh2_channel_send_eof(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  const auto deadline = Clock::now() + timeout + std::chrono::seconds(10) + c.timeout();
+  CommandOutcome outcome;
+  Result<> error;
+  while (!libssh2_channel_eof(ch)) {
+    const bool got = stream_out(ch, out, error, c);
+    const bool err = drain(ch, SSH_EXTENDED_DATA_STDERR, outcome.output, error, c);
+    if (!error) return std::unexpected(error.error());  // the channel is freed: the command ends
+    if (cancelled && cancelled()) return fail("run", c.where(), ECANCELED, "cancelled", true);
+    if (Clock::now() > deadline) {
+      outcome.timed_out = true;
+      return outcome;
+    }
+    if (!got && !err) wait_briefly(c);
   }
-  if (outcome.exit_code == 124 || outcome.exit_code == 137) outcome.timed_out = true;
+  stream_out(ch, out, error, c);
+  drain(ch, SSH_EXTENDED_DATA_STDERR, outcome.output, error, c);
+  if (!error) return std::unexpected(error.error());
+  read_exit(c, ch, outcome);
   return outcome;
 }
 

@@ -1,5 +1,5 @@
-// A node's hook run over the node's own SSH connection, on an exec channel beside the ones
-// the backup uses: the command line goes to the remote user's shell, with the variables set
+// A node's hook (or dump) run over the node's own SSH connection, on an exec channel beside the
+// ones the backup uses: the command line goes to the remote user's shell, with the variables set
 // and wrapped in the node's `timeout` (coreutils or busybox), so a hook that hangs is killed
 // on the node, not only abandoned by us.
 #pragma once
@@ -18,6 +18,14 @@ namespace nb::fs::ssh {
 Result<CommandOutcome> run_on_node(SshConnection& c, const std::string& command,
                                    const std::vector<std::string>& env,
                                    std::chrono::seconds timeout);
+
+// A dump: the command's stdout handed to `out` as it arrives (the channel's window bounds what
+// is in flight), its stderr captured (capped) in the outcome. An error from `out` closes the
+// channel, which ends the command on the node, and is returned; so does `cancelled` (may be
+// empty) turning true, with ECANCELED.
+Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& command,
+                                      std::chrono::seconds timeout, const OutputSink& out,
+                                      const std::function<bool()>& cancelled);
 
 // The line sent to the remote shell.
 std::string hook_command_line(const std::string& command, const std::vector<std::string>& env,

@@ -91,6 +91,14 @@ class SftpFs final : public NodeFs {
     if (!outcome || outcome->timed_out) readers_.clear();  // the connection may be gone
     return outcome;
   }
+  Result<CommandOutcome> stream_command(const std::string& command, std::chrono::seconds timeout,
+                                        const OutputSink& out,
+                                        const std::function<bool()>& cancelled) override {
+    if (auto r = ensure_readers(1); !r) return std::unexpected(r.error());
+    auto outcome = stream_on_node(readers_[0]->connection(), command, timeout, out, cancelled);
+    if (!outcome || outcome->timed_out) readers_.clear();  // the connection may be gone
+    return outcome;
+  }
 
  private:
   Result<> ensure_readers(size_t wanted);
