@@ -150,8 +150,12 @@ void tree_listing(const uint8_t* data, size_t size) {
   auto tree = repo::decode_tree(text(data, size), "fuzz");
   if (!tree) return;
   const std::string canonical = repo::encode_tree(*tree);
+  // The fast decoder leaves escaped strings to the general one; what it does take must be
+  // what the general one reads.
   auto again = repo::decode_canonical_tree(canonical);
-  if (!again || again->entries != tree->entries) std::abort();
+  if (again && again->entries != tree->entries) std::abort();
+  auto general = repo::decode_tree(canonical, "fuzz");
+  if (!general || general->entries != tree->entries) std::abort();
 }
 
 // Repository bytes are sealed (format/keys.h): a plain repository's envelope ends in a BLAKE2b
