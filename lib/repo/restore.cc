@@ -14,7 +14,7 @@
 #include <optional>
 
 #include "repo/browse.h"
-#include "repo/chunk_list.h"
+#include "repo/file_content.h"
 #include "util/file.h"
 
 namespace nb::repo {
@@ -115,35 +115,26 @@ class Restorer {
     return errno_error("rename into place", shown, err);
   }
 
-  // Every chunk is checked against its id as it is read (Repository::read_blob), and the
-  // whole file against its XXH3 and size: a corrupt or missing chunk is refused, never
-  // restored silently.
+  // Every chunk is checked against its id as it is read, and the whole file against its
+  // size and XXH3 (file_content.h): a corrupt or missing chunk is refused, never restored
+  // silently.
   Result<> copy_content(const TreeEntry& e, int out, const std::string& shown) {
-    Hasher hasher;
-    uint64_t written = 0;
-    auto chunks = file_chunks(repo_, e);
-    if (!chunks) {
-      return fail("restore", shown, chunks.error().code(), "refused: " + chunks.error().message());
-    }
-    for (const auto& id : *chunks) {
-      auto chunk = repo_.read_blob(id);
-      if (!chunk) {
-        return fail("restore", shown, chunk.error().code(), "refused: " + chunk.error().message());
-      }
-      hasher.update(chunk->data(), chunk->size());
+    auto written = read_file_content(repo_, e, shown, [&](std::string_view chunk) -> Result<> {
+      report_.bytes += chunk.size();
       // A sparse file's zero chunks become holes again: skipped over, not written.
-      if (e.sparse && all_zero(*chunk)) {
-        if (::lseek(out, static_cast<off_t>(chunk->size()), SEEK_CUR) < 0) {
+      if (e.sparse && all_zero(chunk)) {
+        if (::lseek(out, static_cast<off_t>(chunk.size()), SEEK_CUR) < 0) {
           return errno_error("seek", shown, errno);
         }
-      } else if (auto r = write_all(out, *chunk, shown); !r) {
-        return r;
+        return {};
       }
-      written += chunk->size();
-      report_.bytes += chunk->size();
-    }
-    if (written != e.size || !e.xxh3 || hasher.digest() != *e.xxh3) {
-      return fail("restore", shown, 0, "content does not match its recorded size and hash");
+      return write_all(out, chunk, shown);
+    });
+    if (!written) {
+      const Error& error = written.error();
+      // The reader's refusals are the restore's; a write error keeps its own operation.
+      if (error.op() == "read") return fail("restore", shown, error.code(), error.detail());
+      return std::unexpected(error);
     }
     // A hole at the end is a size, not a write.
     if (e.sparse && ::ftruncate(out, static_cast<off_t>(e.size)) != 0) {
