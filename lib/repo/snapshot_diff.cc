@@ -23,6 +23,9 @@ TreeEntry metadata_of(const TreeEntry& e) {
   m.size = 0;
   m.target.clear();
   if (m.type == FileType::directory) m.mtime_ns = 0;
+  // The ctime is recorded to notice what the walk cannot see (repo/tree.h); what changed is in
+  // the other fields, and a ctime that moved alone (a chown to the same owner) is no change.
+  m.ctime_ns = 0;
   return m;
 }
 

@@ -162,7 +162,7 @@ TEST_CASE("hooks: on an ssh node a hook that hangs is killed on the node at its 
   auto& server = SshServer::instance();
   DaemonFixture f;
   auto node =
-      with_hooks(ssh_node(server, "02_node", "sftp"), {{"before", "sleep 600"}, {"timeout", "1s"}});
+      with_hooks(ssh_node(server, "02_node", "sftp"), {{"before", "sleep 613"}, {"timeout", "1s"}});
   f.write_config(node);
   auto& d = f.start_ready();
   const auto run = f.ctl({"run", "02_node", "--wait"});
@@ -172,8 +172,9 @@ TEST_CASE("hooks: on an ssh node a hook that hangs is killed on the node at its 
              Catch::Contains("timed out"));
   wait_until(
       [&] {
-        return run_process({"/usr/bin/pgrep", "-u", SshServer::kUser, "-x", "sleep"}).exit_code !=
-               0;
+        // This hook's own sleep: other tests run commands as the same user at the same time.
+        return run_process({"/usr/bin/pgrep", "-u", SshServer::kUser, "-f", "^sleep 613$"})
+                   .exit_code != 0;
       },
       "the hook's sleep to be killed on the node");
 }
