@@ -13,7 +13,8 @@ build_packages=(cmake g++ make pkg-config python3
   ccache
   prometheus  # promtool: the tests check the metrics the daemon exports
   chromium  # headless, the dashboard's browser test loads its pages and takes screenshots
-  openssl)  # the dashboard's TLS test makes a certificate
+  openssl  # the dashboard's TLS test makes a certificate
+  ceph-mon ceph-osd radosgw ceph-common)  # the S3 tests' single-host Ceph cluster (scripts/rgw.sh)
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 # Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's
@@ -40,8 +41,8 @@ if ((${#missing[@]} == 0)); then exit 0; fi
 
 echo "installing: ${missing[*]}"
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
-# openssh-server is only for the tests' own sshd on 127.0.0.1: keep the package from starting
-# a system-wide one on port 22 (policy-rc.d 101 = "do not start services").
+# openssh-server and ceph are only for the tests' own sshd and RGW on 127.0.0.1: keep the packages
+# from starting system-wide services (policy-rc.d 101 = "do not start services").
 policy=/usr/sbin/policy-rc.d
 if [[ ! -e $policy ]]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
