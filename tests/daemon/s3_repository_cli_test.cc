@@ -83,6 +83,25 @@ TEST_CASE("two daemons back up into one S3 repository and each lists and restore
   CHECK(read_whole(target.path() + b.src + "/03_node.txt") == "the content of 03_node");
 }
 
+TEST_CASE("nodebackupctl copy --to a directory and to another bucket sends only what is missing",
+          "[s3][daemon][copy]") {
+  auto& rgw = RgwServer::instance();
+  Instance a("s3://" + rgw.new_bucket() + "/main", "01_node");
+  REQUIRE(a.daemon({"--run-once"}).exit_code == 0);
+  TempDir offsite;
+  for (const std::string to : {offsite.path() + "/repo", "s3://" + rgw.new_bucket() + "/copy"}) {
+    INFO(to);
+    const auto first = a.ctl({"copy", "--to", to});
+    INFO(first.err);
+    REQUIRE(first.exit_code == 0);
+    CHECK(first.out.find("copy: 1 snapshots copied (0 already there)") != std::string::npos);
+    const auto second = a.ctl({"copy", "--to", to, "--node", "01_node"});
+    REQUIRE(second.exit_code == 0);
+    CHECK(second.out.find("copy: 0 snapshots copied (1 already there), 0 blobs") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("an S3 credentials file that group or others may read is refused as a config error",
           "[s3][daemon]") {
   Instance a("s3://" + RgwServer::instance().new_bucket(), "01_node");

@@ -36,7 +36,7 @@ TEST_CASE("on S3: backups dedupe, verify, prune frees the unreferenced, snapshot
   SnapshotHistory history(fx);
   fx.make_files(3);
   // A file of several packs: its pack goes up as a multipart upload.
-  write_file(fx.file("big"), random_bytes(size_t{40} << 20, 5), 3600);
+  write_file(fx.file("big"), random_bytes(size_t{20} << 20, 5), 3600);
   history.backup();
   write_file(fx.file("f0"), "f0 version 2", 1800);
   history.backup();
