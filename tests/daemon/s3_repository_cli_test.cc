@@ -89,7 +89,7 @@ TEST_CASE("nodebackupctl copy --to a directory and to another bucket sends only 
   Instance a("s3://" + rgw.new_bucket() + "/main", "01_node");
   REQUIRE(a.daemon({"--run-once"}).exit_code == 0);
   TempDir offsite;
-  for (const std::string to : {offsite.path() + "/repo", "s3://" + rgw.new_bucket() + "/copy"}) {
+  for (const std::string& to : {offsite.path() + "/repo", "s3://" + rgw.new_bucket() + "/copy"}) {
     INFO(to);
     const auto first = a.ctl({"copy", "--to", to});
     INFO(first.err);

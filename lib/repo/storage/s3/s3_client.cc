@@ -220,10 +220,10 @@ Result<S3Response> S3Client::send_once(Handle& handle, const S3Request& request,
   Transfer transfer;
   transfer.upload = request.body;
   curl_slist* headers = nullptr;
-  // Signed: RGW and AWS check the body against it, so a damaged upload is refused.
+  // Signed: RGW and AWS check the body against it, so a damaged upload is refused. (No
+  // "Expect:" to turn off 100-continue: curl 7.88 would sign the header it then leaves out.)
   const std::string payload = "x-amz-content-sha256: " + sha256_hex(request.body);
   headers = curl_slist_append(headers, payload.c_str());
-  headers = curl_slist_append(headers, "Expect:");
   for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
 
   curl_easy_setopt(curl, CURLOPT_URL, target.c_str());
@@ -247,7 +247,8 @@ Result<S3Response> S3Client::send_once(Handle& handle, const S3Request& request,
     curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    // Never a null pointer: with none, curl would read the body from its read callback.
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.empty() ? "" : request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
     headers = curl_slist_append(headers, "Content-Type: application/xml");

@@ -19,7 +19,7 @@ Result<Listing> list_objects(const S3Client& client, const std::string& prefix, 
     if (!response) return std::unexpected(response.error());
     if (response->status != 200) return std::unexpected(reply_error("S3 list", what, *response));
     auto parsed = parse_list_page(response->body);
-    if (!parsed) return std::unexpected(Error(parsed.error()).with_kind(ErrorKind::protocol));
+    if (!parsed) return fail("S3 list", what, EPROTO, parsed.error().detail());
     for (auto& o : parsed->objects) listing.objects.push_back(std::move(o));
     const time_t date = curl_getdate(response->date.c_str(), nullptr);
     listing.server_time = date > 0 ? date : std::time(nullptr);
@@ -44,7 +44,7 @@ Result<std::vector<Upload>> list_uploads(const S3Client& client, const std::stri
     if (response->status != 200)
       return std::unexpected(reply_error("S3 list uploads", what, *response));
     auto parsed = parse_uploads_page(response->body);
-    if (!parsed) return std::unexpected(parsed.error());
+    if (!parsed) return fail("S3 list uploads", what, EPROTO, parsed.error().detail());
     for (auto& u : parsed->uploads) out.push_back(std::move(u));
     if (!parsed->truncated) return out;
     if ((parsed->next_key_marker == key_marker && parsed->next_upload_id_marker == id_marker) ||

@@ -74,7 +74,8 @@ class S3PendingFile final : public PendingFile {
           reply_error("start multipart upload", client_.url(temp_key_), *response));
     }
     auto id = parse_upload_id(response->body);
-    if (!id) return std::unexpected(id.error());
+    if (!id)
+      return fail("start multipart upload", client_.url(temp_key_), EPROTO, id.error().detail());
     upload_id_ = *id;
     return {};
   }

@@ -20,13 +20,19 @@ struct Walk {
   std::string text;
   const ElementEnd* on_end = nullptr;
   int depth = 0;
+  bool too_deep = false;
+  XML_Parser parser = nullptr;
 };
 
 constexpr int kMaxDepth = 16;  // S3's replies nest 3 deep; deeper is someone playing games
 
 void XMLCALL start_element(void* user, const XML_Char* name, const XML_Char**) {
   auto& w = *static_cast<Walk*>(user);
-  if (++w.depth > kMaxDepth) return;
+  if (++w.depth > kMaxDepth) {
+    w.too_deep = true;
+    XML_StopParser(w.parser, XML_FALSE);
+    return;
+  }
   if (!w.path.empty()) w.path += '/';
   w.path += name;
   w.text.clear();
@@ -51,17 +57,18 @@ Result<> walk_xml(std::string_view xml, const ElementEnd& on_end) {
   if (parser == nullptr) return fail("parse S3 reply", "", ENOMEM);
   Walk walk;
   walk.on_end = &on_end;
+  walk.parser = parser;
   XML_SetUserData(parser, &walk);
   XML_SetElementHandler(parser, start_element, end_element);
   XML_SetCharacterDataHandler(parser, characters);
   const auto status = XML_Parse(parser, xml.data(), static_cast<int>(xml.size()), XML_TRUE);
   Result<> result;
-  if (status != XML_STATUS_OK) {
+  if (walk.too_deep) {
+    result = fail("parse S3 reply", "", EPROTO, "elements nest too deep");
+  } else if (status != XML_STATUS_OK) {
     result = fail("parse S3 reply", "", EPROTO,
                   std::string("line ") + std::to_string(XML_GetCurrentLineNumber(parser)) + ": " +
                       XML_ErrorString(XML_GetErrorCode(parser)));
-  } else if (walk.depth > kMaxDepth) {
-    result = fail("parse S3 reply", "", EPROTO, "elements nest too deep");
   }
   XML_ParserFree(parser);
   return result;
