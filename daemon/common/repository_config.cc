@@ -66,7 +66,9 @@ Result<std::unique_ptr<repo::Storage>> open_configured_storage(const config::Con
   }
   auto settings = read_s3_settings(*config.s3);
   if (!settings) return std::unexpected(settings.error());
-  return repo::s3::open_s3_storage(*settings, *location, create);
+  repo::s3::S3StorageOptions options;
+  options.lease = config.s3->lease;
+  return repo::s3::open_s3_storage(*settings, *location, create, options);
 }
 
 Result<std::string> read_passphrase_file(const std::string& path) {

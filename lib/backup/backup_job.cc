@@ -66,6 +66,7 @@ class JobRun {
   Result<> execute() {
     auto lock = repo_.lock(/*exclusive=*/false);
     if (!lock) return std::unexpected(lock.error());
+    lock_ = &*lock;
     repo_.prefetch_index();  // read on the other core while this one walks
     // The walk refers to the store's copies of the paths it already holds instead of copying
     // them: a node's paths are then in memory once, not twice.
@@ -250,7 +251,11 @@ class JobRun {
   Result<> commit(bool partial) {
     auto roots = tree_->build(files_, *batch_);
     if (!roots) return std::unexpected(roots.error());
+    // A lease that may have lapsed could have let a prune delete packs this run wrote: name
+    // none of them in an index, and write nothing back.
+    if (auto r = lock_->check(); !r) return r;
     if (auto r = batch_->commit(); !r) return r;
+    if (auto r = lock_->check(); !r) return r;
     repo::SnapshotRecord record;
     record.id = repo::new_snapshot_id(now_ns());
     record.node = node_;
@@ -318,6 +323,7 @@ class JobRun {
   repo::Repository& repo_;
   fs::Capabilities caps_;
   std::unique_ptr<repo::BlobBatch> batch_;
+  const repo::RepoLock* lock_ = nullptr;  // execute()'s, held while it runs
   ContentReader reader_;
 
   JobResult result_;

@@ -128,6 +128,8 @@ struct S3Config {
   std::string region = "us-east-1";
   // AWS_ACCESS_KEY_ID=… and AWS_SECRET_ACCESS_KEY=… lines; refused when group/other may read it.
   std::string credentials_file;
+  // A lock lease not renewed for this long is taken for its holder's death (docs/s3.md).
+  std::chrono::seconds lease{120};
   bool operator==(const S3Config&) const = default;
 };
 

@@ -19,7 +19,7 @@ Result<std::string> read_repository(const Json& value, const FieldPath& at) {
 }
 
 Result<S3Config> read_s3(const Json& value, const FieldPath& at) {
-  const auto object = open_object(value, at, {"endpoint", "region", "credentials_file"});
+  const auto object = open_object(value, at, {"endpoint", "region", "credentials_file", "lease"});
   if (!object) return std::unexpected(object.error());
   S3Config s3;
   const auto read = run_steps({
@@ -28,6 +28,7 @@ Result<S3Config> read_s3(const Json& value, const FieldPath& at) {
       [&] {
         return required_field(*object, "credentials_file", s3.credentials_file, read_absolute_path);
       },
+      [&] { return optional_field(*object, "lease", s3.lease, read_duration); },
   });
   if (!read) return std::unexpected(read.error());
   if (!s3.endpoint.starts_with("http://") && !s3.endpoint.starts_with("https://")) {

@@ -129,3 +129,40 @@ TEST_CASE(
   CHECK(fx.entry(fx.file("f1"))->hash != f1_before->hash);
   require_verified(*fx.repo);
 }
+
+TEST_CASE(
+    "on S3: a lease that may have lapsed stops a backup before its index and a prune "
+    "before it replaces the index",
+    "[s3][repo]") {
+  auto& rgw = RgwServer::instance();
+  const std::string bucket = rgw.new_bucket();
+  BackupFixture fx(local_node(), rgw.open(bucket));
+  fx.make_files(3);
+  REQUIRE(fx.run().ok);
+  write_file(fx.file("f1"), "f1, second version", 1800);
+  REQUIRE(fx.run().ok);  // two snapshots: a prune to keep one has blobs to remove
+  auto lease = fx.repo->storage().lock(/*exclusive=*/false, /*wait=*/false);
+  REQUIRE(lease);
+  CHECK((*lease)->check());  // a fresh lease is held
+  lease->reset();
+
+  // A lifetime of 0 s: every lease is past half its lifetime the moment it is taken, as one
+  // whose renewals failed for a minute would be.
+  repo::s3::S3StorageOptions lapsing;
+  lapsing.lease = std::chrono::seconds(0);
+  fx.repo = open_repo(rgw.open(bucket, "", lapsing));
+  write_file(fx.file("f0"), "changed", 1000);
+  const auto before = fx.entry(fx.file("f0"));
+  auto run = fx.run();
+  CHECK_FALSE(run.ok);
+  REQUIRE(run.error);
+  CHECK(run.error->code() == ENOLCK);
+  CHECK(run.error->transient());
+  CHECK(fx.entry(fx.file("f0"))->hash == before->hash);
+  CHECK(fx.repo->snapshots("01_node")->size() == 2);
+
+  auto pruned = repo::prune(*fx.repo, keep_last(1), {});
+  REQUIRE_FALSE(pruned);
+  CHECK(pruned.error().code() == ENOLCK);
+  require_verified(*open_repo(rgw.open(bucket)));
+}

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -14,6 +15,8 @@
 namespace nb::repo::s3 {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 std::string random_hex(size_t bytes) {
   std::string raw(bytes, '\0');
@@ -37,9 +40,31 @@ std::string holder_text(bool exclusive) {
 // Holds the lease: re-writes it every quarter of its lifetime, deletes it on destruction.
 class Lease final : public StorageLock {
  public:
-  Lease(const S3Client& client, std::string key, std::string body, std::chrono::seconds lifetime)
-      : client_(client), key_(std::move(key)), body_(std::move(body)), lifetime_(lifetime) {
+  Lease(const S3Client& client, std::string key, std::string body, std::chrono::seconds lifetime,
+        Clock::time_point written)
+      : client_(client),
+        key_(std::move(key)),
+        body_(std::move(body)),
+        lifetime_(lifetime),
+        renewed_(written.time_since_epoch().count()) {
     refresher_ = std::thread([this] { refresh_until_released(); });
+  }
+
+  // Fails at half the lifetime since the last confirmed write was sent: counted from before
+  // the store stamped it, this age is never less than the one the store gives the lease, and
+  // the other half is the margin for what the caller does next.
+  Result<> check() const override {
+    const auto renewed = Clock::time_point(Clock::duration(renewed_.load()));
+    const auto age = Clock::now() - renewed;
+    if (age >= lifetime_ / 2) {
+      return fail(
+          "lock", client_.url(key_), ENOLCK,
+          "the lease on the repository was not renewed for " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) +
+              " s: another process may take it for dead",
+          /*transient=*/true);
+    }
+    return {};
   }
 
   ~Lease() override {
@@ -60,8 +85,10 @@ class Lease final : public StorageLock {
     while (!wake_.wait_for(lock, period, [this] { return released_; })) {
       lock.unlock();
       const S3Request put = s3_request("PUT", key_, {}, body_);
-      // A failed renewal is retried next quarter; the lease survives three of them in a row.
-      (void)client_.send(put, client_.url(key_));
+      // A failed renewal is retried next quarter; check() fails after two in a row.
+      const auto sent = Clock::now();
+      auto response = client_.send(put, client_.url(key_));
+      if (response && response->status == 200) renewed_ = sent.time_since_epoch().count();
       lock.lock();
     }
   }
@@ -69,6 +96,7 @@ class Lease final : public StorageLock {
   const S3Client& client_;
   const std::string key_, body_;
   const std::chrono::seconds lifetime_;
+  std::atomic<Clock::rep> renewed_;  // when the last confirmed write was sent
   std::mutex mutex_;
   std::condition_variable wake_;
   bool released_ = false;
@@ -122,9 +150,10 @@ Result<std::unique_ptr<StorageLock>> acquire_lease(const S3Client& client,
   std::uniform_int_distribution<int> pause_ms(200, 1500);
   for (;;) {
     const std::string key = locks_prefix + (exclusive ? "exclusive-" : "shared-") + random_hex(8);
+    const auto written = Clock::now();
     auto clear = try_once(client, locks_prefix, key, body, exclusive, lifetime);
     if (!clear) return std::unexpected(clear.error());
-    if (*clear) return std::make_unique<Lease>(client, key, body, lifetime);
+    if (*clear) return std::make_unique<Lease>(client, key, body, lifetime, written);
     if (!wait) {
       return fail("lock", client.url(locks_prefix), EWOULDBLOCK,
                   exclusive ? "a backup or a prune is using the repository" : "a prune is running",
