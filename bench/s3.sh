@@ -47,6 +47,7 @@ timed() {
   local start end
   start=$(date +%s.%N)
   "$@" >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }
+  cat "$work/last.log" >>"$work/runs.log"
   end=$(date +%s.%N)
   python3 -c "print(f'{$end - $start:.2f}')"
 }

@@ -7,7 +7,7 @@
 #   /deep/...      a listing nested thousands of elements deep
 #   /hang/...      accepts the request and never answers
 #   /err500/...    always 500
-#   /short/...     a ranged GET answered with fewer bytes than asked
+#   /short/...     every object is 3 bytes, whatever range is asked
 #   /badsize/...   a listing whose Size is not a number
 # Each request is appended to LOG as a JSON line {"method", "path"}.
 #   hostile_s3.py PORT_FILE LOG
@@ -58,7 +58,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, b"<ListBucketResult><Contents><Key>x</Key><Size>-1e9</Size>"
                               b"</Contents></ListBucketResult>")
         if bucket == "short":
-            return self.reply(206, b"abc")
+            return self.reply(206 if self.headers.get("Range") else 200, b"abc")
         self.reply(404)
 
     do_POST = do_GET = do_PUT = do_HEAD = do_DELETE = handle_any

@@ -4,6 +4,7 @@
 
 #include "repo/storage/s3/s3_lease.h"
 #include "repo/storage/s3/s3_list.h"
+#include "repo/storage/s3/s3_pack_cache.h"
 #include "repo/storage/s3/s3_pending.h"
 
 namespace nb::repo::s3 {
@@ -62,6 +63,26 @@ class S3Storage final : public Storage {
 
   Result<std::string> get_range(const std::string& name, uint64_t offset,
                                 uint64_t length) const override {
+    if (name.starts_with("data/")) return pack_range(name, offset, length);
+    return fetch_range(name, offset, length);
+  }
+
+  // Blobs are read from whole packs, fetched once and kept (s3_pack_cache.h).
+  Result<std::string> pack_range(const std::string& name, uint64_t offset, uint64_t length) const {
+    auto pack = cache_.find(name);
+    if (!pack) {
+      auto whole = get(name);
+      if (!whole) return std::unexpected(whole.error());
+      pack = std::make_shared<const std::string>(std::move(*whole));
+      cache_.insert(name, pack);
+    }
+    if (offset > pack->size() || pack->size() - offset < length) {
+      return fail("read", describe(name), EIO, "file is shorter than its index says");
+    }
+    return pack->substr(offset, length);
+  }
+
+  Result<std::string> fetch_range(const std::string& name, uint64_t offset, uint64_t length) const {
     if (length == 0) {
       const S3Request head = s3_request("HEAD", prefix_ + name);
       auto response = client_.send(head, describe(name));
@@ -164,6 +185,7 @@ class S3Storage final : public Storage {
   std::string prefix_;
   S3StorageOptions options_;
   std::string location_;
+  mutable PackCache cache_{uint64_t{64} << 20};  // four full packs
 };
 
 bool valid_bucket(std::string_view b) {
