@@ -14,7 +14,7 @@ build_packages=(cmake g++ make pkg-config python3
   prometheus  # promtool: the tests check the metrics the daemon exports
   chromium  # headless, the dashboard's browser test loads its pages and takes screenshots
   openssl  # the dashboard's TLS test makes a certificate
-  ceph-mon ceph-osd radosgw ceph-common)  # the S3 tests' single-host Ceph cluster (scripts/rgw.sh)
+  ceph-mon ceph-osd radosgw ceph-common curl)  # the S3 tests' Ceph cluster with RGW (scripts/rgw.sh)
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 # Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's
