@@ -16,7 +16,7 @@ bool same_ids(const Repository& a, const Repository& b) {
 }
 
 Result<> copy_blobs(const Repository& from, Repository& to, const BlobSet& blobs,
-                    CopyReport& report) {
+                    const RepoLock& to_lock, CopyReport& report) {
   // In id order, so a re-run after an interruption packs the same way.
   std::vector<BlobId> ids(blobs.begin(), blobs.end());
   std::sort(ids.begin(), ids.end());
@@ -34,6 +34,8 @@ Result<> copy_blobs(const Repository& from, Repository& to, const BlobSet& blobs
       report.bytes_copied += added->stored;
     }
   }
+  // As a backup does: a lease that may have lapsed names no pack in an index.
+  if (auto r = to_lock.check(); !r) return r;
   return batch.commit();
 }
 
@@ -71,8 +73,11 @@ Result<CopyReport> copy_snapshots(Repository& from, Repository& to, const CopyOp
   if (missing.empty()) return report;
   auto blobs = reachable_blobs(from, missing);
   if (!blobs) return std::unexpected(blobs.error());
-  if (auto r = copy_blobs(from, to, *blobs, report); !r) return std::unexpected(r.error());
+  if (auto r = copy_blobs(from, to, *blobs, *to_lock, report); !r) {
+    return std::unexpected(r.error());
+  }
   for (const auto& record : missing) {
+    if (auto r = to_lock->check(); !r) return std::unexpected(r.error());
     if (auto r = to.write_snapshot(record); !r) return std::unexpected(r.error());
     ++report.snapshots_copied;
   }

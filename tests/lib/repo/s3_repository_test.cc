@@ -2,6 +2,7 @@
 // prune, restore; and a store that goes away mid-backup fails the run cleanly.
 #include <catch2/catch.hpp>
 
+#include "repo/copy.h"
 #include "repo/prune.h"
 #include "repo/verify.h"
 #include "support/rgw_fixture.h"
@@ -160,6 +161,14 @@ TEST_CASE(
   CHECK(run.error->transient());
   CHECK(fx.entry(fx.file("f0"))->hash == before->hash);
   CHECK(fx.repo->snapshots("01_node")->size() == 2);
+
+  // A copy into a repository whose lease lapses writes no index and no record there.
+  auto offsite = open_repo(rgw.open(rgw.new_bucket(), "", lapsing));
+  auto copied = repo::copy_snapshots(*fx.repo, *offsite, {});
+  REQUIRE_FALSE(copied);
+  CHECK(copied.error().code() == ENOLCK);
+  CHECK(offsite->snapshots("01_node")->empty());
+  CHECK(offsite->storage().list("index/")->empty());
 
   auto pruned = repo::prune(*fx.repo, keep_last(1), {});
   REQUIRE_FALSE(pruned);
