@@ -189,10 +189,14 @@ Result<S3Response> S3Client::send(const S3Request& request, const std::string& w
     const bool retry = result ? transient_status(result->status) : result.error().transient();
     if (!retry || attempt >= settings_.attempts) {
       give_back(std::move(handle));
+      const std::string tries = " (after " + std::to_string(attempt) + " tries)";
       if (result && transient_status(result->status)) {
-        return fail("S3 " + request.method, what, EIO,
-                    describe_reply(*result) + " (after " + std::to_string(attempt) + " tries)",
+        return fail("S3 " + request.method, what, EIO, describe_reply(*result) + tries,
                     /*transient=*/true);
+      }
+      if (!result && result.error().transient() && attempt > 1) {
+        const Error& e = result.error();
+        return fail(e.op(), e.path(), e.code(), e.detail() + tries, /*transient=*/true);
       }
       return result;
     }
