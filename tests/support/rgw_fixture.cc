@@ -1,7 +1,5 @@
 #include "support/rgw_fixture.h"
 
-#include <sodium.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -26,18 +24,6 @@ std::string run(const std::string& command) {
   while (!out.empty() && out.back() == '\n') out.pop_back();
   const auto nl = out.rfind('\n');
   return nl == std::string::npos ? out : out.substr(nl + 1);
-}
-
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
 }
 
 // A local storage that owns its temp directory.
@@ -79,11 +65,10 @@ RgwServer& RgwServer::instance() {
 }
 
 RgwServer::RgwServer() {
-  if (sodium_init() < 0) throw std::runtime_error("sodium_init");
   if (const char* dir = std::getenv("NB_RGW_DIR"); dir != nullptr && *dir != '\0') {
     dir_ = dir;
   } else {
-    dir_ = "/tmp/nb-rgw-" + random_hex(6);
+    dir_ = "/tmp/nb-rgw-" + repo::s3::random_hex(6);
     run(kScript + " start " + dir_);
     owned_ = true;
   }
@@ -106,7 +91,7 @@ RgwServer::~RgwServer() {
 }
 
 std::string RgwServer::new_bucket() const {
-  return "nbt-" + random_hex(8);
+  return "nbt-" + repo::s3::random_hex(8);
 }
 
 std::unique_ptr<repo::Storage> RgwServer::open(const std::string& bucket, const std::string& prefix,

@@ -31,13 +31,7 @@ void global_init() {
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 struct Transfer {
@@ -117,6 +111,23 @@ struct S3Client::Handle {
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
 };
+
+std::string lower_hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string random_hex(size_t count) {
+  global_init();  // sodium_init
+  std::string raw(count, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  return lower_hex(raw);
+}
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";

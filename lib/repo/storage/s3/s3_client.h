@@ -97,6 +97,9 @@ std::string describe_reply(const S3Response& response);
 // The error for a reply with an unexpected status: ENOENT for 404, EACCES for 403 (a wrong
 // key or a refused bucket), EIO otherwise; its detail is describe_reply().
 Error reply_error(const std::string& op, const std::string& what, const S3Response& response);
+// Lower-case hex of `bytes`, and of `count` random bytes (names of temporary objects, leases).
+std::string lower_hex(std::string_view bytes);
+std::string random_hex(size_t count);
 // Percent-encodes as SigV4 wants: unreserved characters stay, '/' too when `keep_slash`.
 std::string uri_encode(std::string_view text, bool keep_slash);
 

@@ -1,6 +1,5 @@
 #include "repo/storage/s3/s3_lease.h"
 
-#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,18 +16,6 @@ namespace nb::repo::s3 {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 std::string holder_text(bool exclusive) {
   char host[256] = {};

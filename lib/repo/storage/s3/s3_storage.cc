@@ -1,7 +1,5 @@
 #include "repo/storage/s3/s3_storage.h"
 
-#include <sodium.h>
-
 #include "repo/storage/s3/s3_lease.h"
 #include "repo/storage/s3/s3_list.h"
 #include "repo/storage/s3/s3_pack_cache.h"
@@ -16,18 +14,6 @@ constexpr std::string_view kLocks = "locks/";
 constexpr std::string_view kTemp = "tmp/";
 // An unfinished multipart upload is named "<key>@<upload id>" by list_incomplete().
 constexpr char kUploadSeparator = '@';
-
-std::string random_name() {
-  unsigned char raw[12];
-  randombytes_buf(raw, sizeof raw);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : raw) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 class S3Storage final : public Storage {
  public:
@@ -48,7 +34,7 @@ class S3Storage final : public Storage {
   }
 
   Result<std::unique_ptr<PendingFile>> create_pending(const std::string&) override {
-    return make_s3_pending(client_, prefix_, prefix_ + std::string(kTemp) + random_name(),
+    return make_s3_pending(client_, prefix_, prefix_ + std::string(kTemp) + random_hex(12),
                            options_.part_size, options_.parallel_parts);
   }
 
