@@ -7,7 +7,8 @@ build_packages=(cmake g++ make pkg-config python3
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
   libzstd-dev libsodium-dev  # repository format 2: zstd blobs; BLAKE2b, XChaCha20, Argon2id
-  libcurl4-openssl-dev  # notifications: webhooks, pings and mail go through libcurl
+  libcurl4-openssl-dev  # notifications (webhooks, pings, mail) and the S3 backend go through libcurl
+  libexpat1-dev  # the S3 backend's listings
   python3-aiosmtpd  # the notification tests' SMTP server
   openssh-server openssh-client procps
   ccache
