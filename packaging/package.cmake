@@ -13,7 +13,7 @@ install(FILES ${CMAKE_BINARY_DIR}/nodebackupd.service DESTINATION /lib/systemd/s
 install(FILES ${CMAKE_SOURCE_DIR}/config/minimal.json DESTINATION /etc/nodebackup
         RENAME config.json)
 install(FILES ${CMAKE_SOURCE_DIR}/config/example.json ${CMAKE_SOURCE_DIR}/config/minimal.json
-              ${NB_PKG}/debian/copyright
+              ${NB_PKG}/debian/copyright ${CMAKE_SOURCE_DIR}/docs/s3.md
         DESTINATION share/doc/nodebackup)
 
 # gzip -9n: reproducible (no name, no timestamp), as dh_compress does.

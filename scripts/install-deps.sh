@@ -7,7 +7,8 @@ build_packages=(cmake g++ make pkg-config python3
   libboost-dev libboost-program-options-dev nlohmann-json3-dev libxxhash-dev
   libssh2-1-dev libspdlog-dev catch2 libsystemd-dev
   libzstd-dev libsodium-dev  # repository format 2: zstd blobs; BLAKE2b, XChaCha20, Argon2id
-  libcurl4-openssl-dev  # notifications: webhooks, pings and mail go through libcurl
+  libcurl4-openssl-dev  # notifications (webhooks, pings, mail) and the S3 backend go through libcurl
+  libexpat1-dev  # the S3 backend's listings
   libarchive-dev  # the exec transport reads GNU tar's pax stream: xattrs, sparse maps
   attr acl libcap2-bin  # the metadata tests set and compare xattrs, ACLs and capabilities
   python3-aiosmtpd  # the notification tests' SMTP server
@@ -15,7 +16,8 @@ build_packages=(cmake g++ make pkg-config python3
   ccache
   prometheus  # promtool: the tests check the metrics the daemon exports
   chromium  # headless, the dashboard's browser test loads its pages and takes screenshots
-  openssl)  # the dashboard's TLS test makes a certificate
+  openssl  # the dashboard's TLS test makes a certificate
+  ceph-mon ceph-osd radosgw ceph-common curl)  # the S3 tests' Ceph cluster with RGW (scripts/rgw.sh)
 # Only for bench/: the tools nodebackup is measured against.
 bench_packages=(rsync restic borgbackup hyperfine time)
 # Only for the Debian package and its test (packaging/build-deb.sh, tests/package/): CPack's
@@ -42,8 +44,8 @@ if ((${#missing[@]} == 0)); then exit 0; fi
 
 echo "installing: ${missing[*]}"
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
-# openssh-server is only for the tests' own sshd on 127.0.0.1: keep the package from starting
-# a system-wide one on port 22 (policy-rc.d 101 = "do not start services").
+# openssh-server and ceph are only for the tests' own sshd and RGW on 127.0.0.1: keep the packages
+# from starting system-wide services (policy-rc.d 101 = "do not start services").
 policy=/usr/sbin/policy-rc.d
 if [[ ! -e $policy ]]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null

@@ -1,5 +1,5 @@
-// Opening the configured repository: the local directory the config names, with the
-// passphrase of an encrypted one taken from `repository_password_file` or, when that is not
+// Opening the configured repository: the local directory or the S3 bucket the config names, with
+// the passphrase of an encrypted one taken from `repository_password_file` or, when that is not
 // set, from the systemd credential `nodebackup-repository-password`
 // ($CREDENTIALS_DIRECTORY/nodebackup-repository-password, LoadCredential= in the unit). Both
 // programs open it; repo/ takes a Storage and a passphrase source and knows nothing of config/.
@@ -10,6 +10,8 @@
 
 #include "config/config.h"
 #include "repo/repository.h"
+#include "repo/storage/s3/s3_client.h"
+#include "repo/storage/storage.h"
 
 namespace nb {
 
@@ -21,6 +23,16 @@ Result<std::string> read_passphrase_file(const std::string& path);
 // The configured source of the passphrase (file, else credential); a configuration error
 // saying neither is there when a passphrase is needed.
 Result<std::string> configured_passphrase(const config::Config& config);
+
+// The S3 settings of the config's "s3" object, with the keys its credentials file holds
+// (AWS_ACCESS_KEY_ID=… and AWS_SECRET_ACCESS_KEY=… lines, as an EnvironmentFile= or restic's
+// environment has them). A file group or others may read is refused, as a configuration error.
+Result<repo::s3::S3Settings> read_s3_settings(const config::S3Config& s3);
+
+// The configured Storage: the directory (made 0700 with `create`), or the bucket (made with
+// `create` if missing) below which the repository lives.
+Result<std::unique_ptr<repo::Storage>> open_configured_storage(const config::Config& config,
+                                                               bool create);
 
 // `create`: a missing repository is created plain (the daemon's first run).
 Result<std::unique_ptr<repo::Repository>> open_repository(const config::Config& config,

@@ -8,6 +8,7 @@
 #include "nodebackupctl/repo_access.h"
 #include "repo/key_passwd.h"
 #include "repo/migrate/migrate.h"
+#include "repo/storage/s3/s3_storage.h"
 #include "util/file.h"
 
 namespace nb::ctl {
@@ -33,15 +34,15 @@ int init(const Invocation& inv) {
   if (!config) return failure(config.error());
   auto options = init_options(*config, inv.encrypt);
   if (!options) return failure(options.error());
-  if (auto r = make_dirs(config->repository, 0700); !r) return failure(r.error());
-  auto storage = repo::open_local_storage(config->repository);
-  auto listed = storage->list("");
+  auto storage = open_configured_storage(*config, /*create=*/true);
+  if (!storage) return failure(storage.error());
+  auto listed = (*storage)->list("");
   if (!listed) return failure(listed.error());
   if (!listed->empty()) {
     return failure(Error("init repository", config->repository, EEXIST,
                          "the directory is not empty (a repository is already there?)"));
   }
-  if (auto r = repo::Repository::init(*storage, *options); !r) return failure(r.error());
+  if (auto r = repo::Repository::init(**storage, *options); !r) return failure(r.error());
   std::printf("created %s repository %s\n", inv.encrypt ? "an encrypted" : "a plain",
               config->repository.c_str());
   return kExitOk;
@@ -56,6 +57,10 @@ int migrate(const Invocation& inv) {
   repo::MigrateOptions options;
   options.init = std::move(*init);
   const config::Config& c = *config;
+  if (repo::s3::is_s3_url(c.repository)) {
+    return failure(Error("migrate", c.repository, 0,
+                         "format 1 only ever lived in a directory: migrate there, then copy"));
+  }
   options.passphrase = [&c] { return configured_passphrase(c); };
   auto report = repo::migrate([&] { return repo::open_local_storage(c.repository); }, options);
   if (!report) return failure(report.error());

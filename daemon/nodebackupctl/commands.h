@@ -21,6 +21,7 @@ struct Invocation {
   std::string read_data_subset;   // verify: "N%" of the packs, rotating by day
   bool encrypt = false;           // init, migrate
   std::string new_password_file;  // key passwd
+  std::string to;                 // copy: the target repository
 };
 
 // Commands that work on the repository directly, with or without a daemon.
@@ -32,6 +33,8 @@ int cat(const Invocation& inv);
 int changes(const Invocation& inv);
 int verify(const Invocation& inv);
 int prune(const Invocation& inv);
+// copy --to REPO [--node ID]: snapshots and the blobs they need, into another repository.
+int copy(const Invocation& inv);
 // Repository administration: init [--encrypt], migrate [--encrypt], key passwd.
 int init(const Invocation& inv);
 int migrate(const Invocation& inv);

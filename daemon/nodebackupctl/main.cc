@@ -79,6 +79,12 @@ const std::vector<Command>& commands() {
        "references",
        nb::ctl::prune,
        {"node", "dry-run", "json"}},
+      {"copy",
+       "copy --to REPO [--node ID]",
+       "copy the snapshots REPO lacks, and the blobs they need, to REPO (a directory or "
+       "s3://bucket/prefix)",
+       nb::ctl::copy,
+       {"to", "node"}},
       {"init",
        "init [--encrypt]",
        "create the repository (--encrypt: with the configured passphrase)",
@@ -133,6 +139,9 @@ po::options_description command_options(const Command& c, Invocation& inv) {
     if (o == "new-password-file") {
       d.add_options()("new-password-file", po::value(&inv.new_password_file)->value_name("PATH"),
                       "the file holding the new passphrase (0600)");
+    }
+    if (o == "to") {
+      d.add_options()("to", po::value(&inv.to)->value_name("REPO"), "the target repository");
     }
     if (o == "node") {
       d.add_options()("node", po::value(&inv.node)->value_name("ID"), "only this node's snapshots");

@@ -68,6 +68,7 @@ class JobRun {
   Result<> execute() {
     auto lock = repo_.lock(/*exclusive=*/false);
     if (!lock) return std::unexpected(lock.error());
+    lock_ = &*lock;
     repo_.prefetch_index();  // read on the other core while this one walks
     // The walk refers to the store's copies of the paths it already holds instead of copying
     // them: a node's paths are then in memory once, not twice.
@@ -324,7 +325,11 @@ class JobRun {
       if (*dump_root) roots->push_back(std::move(**dump_root));
       failed_dumps = dumps_->failures();
     }
+    // A lease that may have lapsed could have let a prune delete packs this run wrote: name
+    // none of them in an index, and write nothing back.
+    if (auto r = lock_->check(); !r) return r;
     if (auto r = batch_->commit(); !r) return r;
+    if (auto r = lock_->check(); !r) return r;
     repo::SnapshotRecord record;
     record.id = repo::new_snapshot_id(now_ns());
     record.node = node_;
@@ -393,6 +398,7 @@ class JobRun {
   repo::Repository& repo_;
   fs::Capabilities caps_;
   std::unique_ptr<repo::BlobBatch> batch_;
+  const repo::RepoLock* lock_ = nullptr;  // execute()'s, held while it runs
   ContentReader reader_;
   std::optional<repo::TreeEntry> previous_dumps_;
   std::optional<DumpPhase> dumps_;  // once the dumps ran

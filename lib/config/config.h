@@ -138,8 +138,20 @@ struct RepositorySpace {
   bool operator==(const RepositorySpace&) const = default;
 };
 
+// Where an "s3://bucket/prefix" repository's store is and how to sign in (docs/s3.md).
+struct S3Config {
+  std::string endpoint;  // "http://127.0.0.1:7480": path-style requests go to <endpoint>/<bucket>
+  std::string region = "us-east-1";
+  // AWS_ACCESS_KEY_ID=… and AWS_SECRET_ACCESS_KEY=… lines; refused when group/other may read it.
+  std::string credentials_file;
+  // A lock lease not renewed for this long is taken for its holder's death (docs/s3.md).
+  std::chrono::seconds lease{120};
+  bool operator==(const S3Config&) const = default;
+};
+
 struct Config {
   std::string source;  // the file it was read from
+  // A directory, or "s3://bucket/prefix" (then `s3` says where the store is).
   std::string repository, state_dir;
   std::string control_socket = "/run/nodebackup/control.sock";
   std::chrono::seconds store_snapshot_interval{std::chrono::minutes(5)};
@@ -153,6 +165,7 @@ struct Config {
   std::vector<NodeConfig> nodes;
   std::vector<NotifyTarget> notify;
   std::optional<RepositorySpace> repository_space;  // unset: not checked
+  std::optional<S3Config> s3;                       // set when the repository is s3://
 
   const NodeConfig* find_node(std::string_view id) const;        // nullptr if absent
   const NotifyTarget* find_target(std::string_view name) const;  // nullptr if absent

@@ -7,6 +7,7 @@
 #include "config/json_syntax.h"
 #include "config/node_parse.h"
 #include "config/notify_parse.h"
+#include "config/s3_parse.h"
 
 namespace nb::config {
 namespace {
@@ -65,7 +66,7 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
       root_value, FieldPath(source),
       {"repository", "state_dir", "control_socket", "store_snapshot_interval",
        "max_concurrent_jobs", "prune_interval", "metrics_textfile", "repository_password_file",
-       "defaults", "nodes", "http", "notify", "repository_space"});
+       "defaults", "nodes", "http", "notify", "repository_space", "s3"});
   if (!root) return std::unexpected(root.error());
   Config config;
   config.source = source;
@@ -76,7 +77,9 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
     return detail::read_nodes(value, at, defaults, config.state_dir);
   };
   const auto read = detail::run_steps({
-      [&] { return required_field(*root, "repository", config.repository, path); },
+      [&] {
+        return required_field(*root, "repository", config.repository, detail::read_repository);
+      },
       [&] { return required_field(*root, "state_dir", config.state_dir, path); },
       [&] { return optional_field(*root, "control_socket", config.control_socket, path); },
       [&] {
@@ -104,8 +107,14 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
         return optional_field(*root, "repository_space", config.repository_space,
                               detail::read_repository_space);
       },
+      [&] { return optional_field(*root, "s3", config.s3, detail::read_s3); },
   });
   if (!read) return std::unexpected(read.error());
+  if (config.repository.starts_with("s3://") && !config.s3) {
+    return FieldPath(source)
+        .key("repository")
+        .fail("an s3:// repository needs the \"s3\" object (endpoint, credentials_file)");
+  }
   return config;
 }
 

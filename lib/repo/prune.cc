@@ -103,7 +103,7 @@ Result<PruneReport> prune(Repository& repo, const RetentionPolicies& policies,
   }
   auto reached = reachable_blobs(repo, plan.kept);
   if (!reached) return std::unexpected(reached.error());
-  if (auto r = sweep_blobs(repo, *reached, options.dry_run, report); !r) {
+  if (auto r = sweep_blobs(repo, *reached, options.dry_run, *lock, report); !r) {
     return std::unexpected(r.error());
   }
   if (auto r = sweep_temps(repo, options.dry_run, report); !r) return std::unexpected(r.error());

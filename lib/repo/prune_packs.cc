@@ -119,7 +119,7 @@ Result<std::vector<PackRecord>> rewrite_packs(Repository& repo, const SweepPlan&
 }
 
 // Puts the index replacing every old one, then deletes the old ones and the freed packs.
-Result<> sweep(Repository& repo, const SweepPlan& plan, PruneReport& report) {
+Result<> sweep(Repository& repo, const SweepPlan& plan, const RepoLock& lock, PruneReport& report) {
   auto written = rewrite_packs(repo, plan, report);
   if (!written) return std::unexpected(written.error());
   // A rewrite can remake, byte for byte, a pack a killed prune left: never delete what was
@@ -131,6 +131,7 @@ Result<> sweep(Repository& repo, const SweepPlan& plan, PruneReport& report) {
     if (p.fate == PackPlan::Fate::keep) index.push_back({id, p.record.size, p.keep});
   }
   if (auto r = repo.check_fault(FaultPoint::prune_write_index); !r) return r;
+  if (auto r = lock.check(); !r) return r;
   const std::string file = encode_index_file(repo.keys(), index);
   const std::string name = "index/" + content_name(file).hex();
   if (auto r = repo.storage().put(name, file); !r) return r;
@@ -165,13 +166,14 @@ Result<> sweep(Repository& repo, const SweepPlan& plan, PruneReport& report) {
 
 }  // namespace
 
-Result<> sweep_blobs(Repository& repo, const BlobSet& reached, bool dry_run, PruneReport& report) {
+Result<> sweep_blobs(Repository& repo, const BlobSet& reached, bool dry_run, const RepoLock& lock,
+                     PruneReport& report) {
   auto plan = plan_sweep(repo, reached);
   if (!plan) return std::unexpected(plan.error());
   report.objects_kept = plan->blobs_after;
   report.objects_removed = plan->blobs_before - plan->blobs_after;
   if (!changes_anything(*plan)) return {};
-  if (!dry_run) return sweep(repo, *plan, report);
+  if (!dry_run) return sweep(repo, *plan, lock, report);
   report.bytes_freed += plan->index_bytes;
   report.index_files_replaced = plan->index_files.size();
   for (const auto& [id, p] : plan->packs) {

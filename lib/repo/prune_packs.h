@@ -10,6 +10,9 @@ namespace nb::repo {
 
 // Drops from the index the blobs `reached` does not hold, deleting or rewriting the packs
 // they are in; a dry run only counts.
-Result<> sweep_blobs(Repository& repo, const BlobSet& reached, bool dry_run, PruneReport& report);
+// `lock` is checked before the new index replaces the old ones: a lease that may have lapsed
+// (S3) could have let a backup in, which may refer to the blobs about to go.
+Result<> sweep_blobs(Repository& repo, const BlobSet& reached, bool dry_run, const RepoLock& lock,
+                     PruneReport& report);
 
 }  // namespace nb::repo

@@ -60,6 +60,8 @@ class RepoLock {
   RepoLock() = default;
   explicit RepoLock(std::unique_ptr<StorageLock> lock) : lock_(std::move(lock)) {}
   bool held() const { return lock_ != nullptr; }
+  // StorageLock::check(): fails when a lease may have been lost.
+  Result<> check() const { return lock_ ? lock_->check() : Result<>{}; }
 
  private:
   std::unique_ptr<StorageLock> lock_;

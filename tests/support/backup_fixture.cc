@@ -7,8 +7,12 @@ namespace nb::test {
 
 namespace {
 
-std::unique_ptr<repo::Repository> create_repository(const std::string& dir) {
-  auto opened = repo::Repository::open(dir, /*create=*/true);
+std::unique_ptr<repo::Repository> create_repository(const std::string& dir,
+                                                    std::unique_ptr<repo::Storage> storage) {
+  repo::OpenOptions options;
+  options.create = true;
+  auto opened = storage ? repo::Repository::open(std::move(storage), options)
+                        : repo::Repository::open(dir, /*create=*/true);
   if (!opened) throw std::runtime_error(opened.error().message());
   return std::move(*opened);
 }
@@ -16,17 +20,22 @@ std::unique_ptr<repo::Repository> create_repository(const std::string& dir) {
 }  // namespace
 
 BackupFixture::BackupFixture(const std::string& world_name)
-    : BackupFixture(make_fs_world(world_name)) {}
+    : BackupFixture(make_fs_world(world_name), nullptr) {}
 
-BackupFixture::BackupFixture(const NodeUnderTest& node) : BackupFixture(make_fs_world(node)) {}
+BackupFixture::BackupFixture(const NodeUnderTest& node)
+    : BackupFixture(make_fs_world(node), nullptr) {}
 
-BackupFixture::BackupFixture(std::unique_ptr<FsWorld> source)
+BackupFixture::BackupFixture(const NodeUnderTest& node, std::unique_ptr<repo::Storage> storage)
+    : BackupFixture(make_fs_world(node), std::move(storage)) {}
+
+BackupFixture::BackupFixture(std::unique_ptr<FsWorld> source,
+                             std::unique_ptr<repo::Storage> storage)
     : world(std::move(source)),
       src(world->path("")),
       state_dir(dir / "state"),
       repo_dir(dir / "repo") {
   std::filesystem::create_directories(state_dir);
-  repo = create_repository(repo_dir);
+  repo = create_repository(repo_dir, std::move(storage));
   fs = std::make_unique<RecordingFs>(world->fs());
 }
 

@@ -27,6 +27,8 @@ class BackupFixture {
   explicit BackupFixture(const std::string& world = "memory");
   // A source on disk, read through `node`.
   explicit BackupFixture(const NodeUnderTest& node);
+  // The same, with the repository in `storage` (an S3 bucket) instead of repo_dir.
+  BackupFixture(const NodeUnderTest& node, std::unique_ptr<repo::Storage> storage);
 
   // Runs the job for node "01_node" over `src`, with the recording reset first.
   backup::JobResult run();
@@ -58,7 +60,7 @@ class BackupFixture {
   backup::JobOptions options;
 
  private:
-  explicit BackupFixture(std::unique_ptr<FsWorld> source);
+  BackupFixture(std::unique_ptr<FsWorld> source, std::unique_ptr<repo::Storage> storage);
 };
 
 }  // namespace nb::test

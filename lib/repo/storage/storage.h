@@ -29,6 +29,10 @@ struct StoredFile {
 class StorageLock {
  public:
   virtual ~StorageLock() = default;
+  // Whether the lock is still surely held. A kernel lock always is; a lease (S3) whose
+  // renewals have failed for half its lifetime may soon be taken for its holder's death, so
+  // a writer checks before it makes what it wrote findable, and fails instead (transient).
+  virtual Result<> check() const { return {}; }
 };
 
 // A file written piece by piece and stored under a name chosen once it is complete: a pack is

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The fleet on one S3 repository: one daemon backing up 4 nodes against two daemons with 2 nodes
+# each running at the same time (each its own state_dir), on the same RGW (scripts/rgw.sh) and
+# the same 4 generated trees. Prints the wall time of the whole fleet's initial backup and of a
+# no-change re-run, for both set-ups (fresh buckets each).
+#   bash bench/s3_fleet.sh [--files N-per-node] [--total-mb M-per-node] [--work DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=25000 total_mb=100 work=/var/tmp/nodebackup-s3-fleet
+while (($#)); do
+  case $1 in
+    --files) files=$2; shift 2 ;;
+    --total-mb) total_mb=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    *) echo "usage: $0 [--files N] [--total-mb M] [--work DIR]" >&2; exit 2 ;;
+  esac
+done
+root=$(pwd)
+rm -rf "$work" && mkdir -p "$work"
+rgw=$work/rgw
+trap 'scripts/rgw.sh stop "$rgw" >/dev/null 2>&1 || true' EXIT
+scripts/rgw.sh start "$rgw" >/dev/null
+# shellcheck disable=SC1090,SC1091
+. "$rgw/env"
+for n in 1 2 3 4; do
+  python3 bench/gen_tree.py "$work/tree$n" --files "$files" --total-mb "$total_mb" --seed "$n" >/dev/null
+done
+printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$NB_RGW_ACCESS_KEY" "$NB_RGW_SECRET_KEY" \
+  >"$work/credentials"
+chmod 600 "$work/credentials"
+
+# config NAME BUCKET NODE… : a daemon's config backing up those nodes (tree<N> for node N).
+config() {
+  local name=$1 bucket=$2
+  shift 2
+  python3 - "$work" "$name" "$bucket" "$NB_RGW_ENDPOINT" "$NB_RGW_REGION" "$@" <<'PY'
+import json, sys
+work, name, bucket, endpoint, region, *nodes = sys.argv[1:]
+json.dump({"repository": f"s3://{bucket}/fleet", "state_dir": f"{work}/state-{name}",
+           "control_socket": f"{work}/{name}.sock", "max_concurrent_jobs": 2,
+           "s3": {"endpoint": endpoint, "region": region, "credentials_file": work + "/credentials"},
+           "nodes": [{"id": f"0{n}_node", "type": "local", "paths": [f"{work}/tree{n}"]} for n in nodes]},
+          open(f"{work}/{name}.json", "w"), indent=2)
+PY
+}
+config one one-daemon 1 2 3 4
+config a two-daemons 1 2
+config b two-daemons 3 4
+
+# Untimed: the first write to a new cluster makes RGW create its data pools, seconds that
+# belong to neither set-up.
+"$root/build/nodebackupctl" -c "$work/one.json" init >/dev/null
+"$root/build/nodebackupctl" -c "$work/a.json" init >/dev/null
+
+run() { "$root/build/nodebackupd" -c "$work/$1.json" --run-once >>"$work/$1.log" 2>&1; }
+seconds() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$@"; }
+both() { run a & local pa=$!; run b & local pb=$!; wait $pa; wait $pb; }
+
+declare -A t
+for pass in initial same; do
+  s=$(date +%s.%N); run one; t[one_$pass]=$(seconds "$s" "$(date +%s.%N)")
+  s=$(date +%s.%N); both; t[two_$pass]=$(seconds "$s" "$(date +%s.%N)")
+done
+echo "| 4 nodes × $files files, $total_mb MiB each | 1 daemon, 4 nodes (s) | 2 daemons, 2 nodes each (s) |"
+echo "|---|---|---|"
+echo "| initial backup of the fleet | ${t[one_initial]} | ${t[two_initial]} |"
+echo "| no-change re-run | ${t[one_same]} | ${t[two_same]} |"
