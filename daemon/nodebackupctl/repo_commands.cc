@@ -17,7 +17,6 @@
 
 namespace nb::ctl {
 
-
 int snapshots(const Invocation& inv) {
   if (inv.args.size() > 1) return usage("snapshots [NODE] [--json]");
   int code = kExitOk;

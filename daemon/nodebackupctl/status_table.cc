@@ -68,8 +68,8 @@ std::string status_table(const status::Report& status) {
       alarm_lines += fmt::format("{}: last run failed: {}\n", node.id, last->error.value_or("-"));
     }
     if (node.cannot_capture) {
-      alarm_lines += fmt::format("{}: its transport cannot capture {}\n", node.id,
-                                 *node.cannot_capture);
+      alarm_lines +=
+          fmt::format("{}: its transport cannot capture {}\n", node.id, *node.cannot_capture);
     }
     for (const auto& a : node.alarms) {
       std::string examples;

@@ -9,8 +9,9 @@
 // `restore`, `cat`, `changes` and the dashboard's browser reach it without knowing about dumps.
 //
 // A dump whose command fails (non-zero exit, killed, timed out, could not start, or exited 0
-// having written nothing) is left out of the snapshot — never stored truncated — and reported with its stderr: the job still commits
-// the files and the other dumps, then reports the run as failed (backup_job.h).
+// having written nothing) is left out of the snapshot — never stored truncated — and reported with
+// its stderr: the job still commits the files and the other dumps, then reports the run as failed
+// (backup_job.h).
 //
 // A dump has no mtime and no hash-store entry: it is run and read every time. Its entry's mtime
 // is the start of the first run that produced this content (kept from the previous snapshot

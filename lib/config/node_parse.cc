@@ -17,13 +17,20 @@ constexpr std::array<std::string_view, 7> kSshKeys = {
     "host", "port", "user", "identity_file", "known_hosts", "host_key_policy", "transport"};
 
 std::vector<std::string_view> node_keys() {
-  std::vector<std::string_view> keys = {"id",           "type",
-                                        "paths",        "interval",
-                                        "jitter",       "exclude",
-                                        "exclude_from", "exclude_larger_than",
-                                        "retain",       "failures_before_notify",
-                                        "stale_after",  "hooks",
-                                        "one_file_system", "exclude_if_present",
+  std::vector<std::string_view> keys = {"id",
+                                        "type",
+                                        "paths",
+                                        "interval",
+                                        "jitter",
+                                        "exclude",
+                                        "exclude_from",
+                                        "exclude_larger_than",
+                                        "retain",
+                                        "failures_before_notify",
+                                        "stale_after",
+                                        "hooks",
+                                        "one_file_system",
+                                        "exclude_if_present",
                                         "dumps"};
   keys.insert(keys.end(), kSshKeys.begin(), kSshKeys.end());
   return keys;
@@ -93,9 +100,7 @@ Result<NodeConfig> read_node(const Json& value, const FieldPath& at, const NodeC
         return optional_field(*object, "exclude_larger_than", node.exclude_larger_than,
                               read_byte_size);
       },
-      [&] {
-        return optional_field(*object, "one_file_system", node.one_file_system, read_bool);
-      },
+      [&] { return optional_field(*object, "one_file_system", node.one_file_system, read_bool); },
       [&] {
         return optional_field(*object, "exclude_if_present", node.exclude_if_present,
                               read_tag_names);

@@ -35,8 +35,8 @@ struct FileMeta {
   uint32_t gid = 0;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
-  int64_t ctime_ns = 0;     // meaningful only if Capabilities::ctime
-  uint64_t inode = 0;       // meaningful only if Capabilities::inode
+  int64_t ctime_ns = 0;  // meaningful only if Capabilities::ctime
+  uint64_t inode = 0;    // meaningful only if Capabilities::inode
   // Hard links (Capabilities::hardlinks): the link count, and the filesystem the inode is on,
   // which together with `inode` names the file whatever path it is reached by.
   uint32_t nlink = 0;

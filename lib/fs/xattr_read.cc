@@ -18,7 +18,9 @@ ssize_t get_value(int fd, const std::string& path, const char* name, void* out, 
   return fd >= 0 ? ::fgetxattr(fd, name, out, size) : ::lgetxattr(path.c_str(), name, out, size);
 }
 
-bool unsupported(int error) { return error == ENOTSUP || error == ENOSYS; }
+bool unsupported(int error) {
+  return error == ENOTSUP || error == ENOSYS;
+}
 
 }  // namespace
 

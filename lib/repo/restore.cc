@@ -184,8 +184,7 @@ class Restorer {
 
   void remember_link(int fd, const TreeEntry& e) {
     if (groups_.size() >= kMaxOpenLinkGroups) return;  // later paths become copies
-    UniqueFd path_fd(::open(("/proc/self/fd/" + std::to_string(fd)).c_str(),
-                            O_PATH | O_CLOEXEC));
+    UniqueFd path_fd(::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_PATH | O_CLOEXEC));
     if (!path_fd.valid()) return;
     groups_[{e.dev, e.inode}] = LinkGroup{std::move(path_fd), e.links - 1, e.size, *e.xxh3};
   }
@@ -196,8 +195,7 @@ class Restorer {
     const auto it = groups_.find({e.dev, e.inode});
     // A listing is not trusted to name the same inode for different content: such a path is
     // written from its own chunks.
-    if (it == groups_.end() || it->second.size != e.size || !e.xxh3 ||
-        it->second.xxh3 != *e.xxh3) {
+    if (it == groups_.end() || it->second.size != e.size || !e.xxh3 || it->second.xxh3 != *e.xxh3) {
       return std::nullopt;
     }
     const std::string from = "/proc/self/fd/" + std::to_string(it->second.fd.get());
@@ -285,9 +283,9 @@ class Restorer {
       }
     }
     for (const auto& x : e.xattrs) {
-      const int r = fd >= 0 ? ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0)
-                            : ::lsetxattr(path.c_str(), x.name.c_str(), x.value.data(),
-                                          x.value.size(), 0);
+      const int r =
+          fd >= 0 ? ::fsetxattr(fd, x.name.c_str(), x.value.data(), x.value.size(), 0)
+                  : ::lsetxattr(path.c_str(), x.name.c_str(), x.value.data(), x.value.size(), 0);
       if (r != 0) {
         report_.errors.push_back(
             Error("set xattr " + x.name.substr(0, 255), shown, errno,

@@ -25,7 +25,7 @@ struct RestoreReport {
   uint64_t files = 0;
   uint64_t directories = 0;
   uint64_t symlinks = 0;
-  uint64_t specials = 0;  // fifos and device nodes
+  uint64_t specials = 0;   // fifos and device nodes
   uint64_t hardlinks = 0;  // files restored as a link to one restored before
   uint64_t bytes = 0;
   std::vector<Error> errors;  // entries that could not be restored; the rest was

@@ -66,10 +66,10 @@ namespace {
 // which as escaped JSON would leave the listing to the slow decoder (tree_fast.h).
 void append_bytes(std::string& out, const char* key, const std::string& bytes,
                   bool binary_as_hex = false) {
-  const bool utf8 = valid_utf8(bytes) &&
-                    !(binary_as_hex && std::any_of(bytes.begin(), bytes.end(), [](char c) {
-                      return static_cast<unsigned char>(c) < 0x20;
-                    }));
+  const bool utf8 =
+      valid_utf8(bytes) && !(binary_as_hex && std::any_of(bytes.begin(), bytes.end(), [](char c) {
+                               return static_cast<unsigned char>(c) < 0x20;
+                             }));
   fmt::format_to(std::back_inserter(out), "\"{}{}\":", key, utf8 ? "" : "_hex");
   if (utf8) {
     append_json_string(out, bytes);

@@ -41,16 +41,16 @@ struct TreeEntry {
   uint32_t links = 0;
   uint64_t inode = 0;
   uint64_t dev = 0;
-  bool sparse = false;  // regular: has holes, restored as holes
-  uint64_t rdev = 0;    // character and block devices
+  bool sparse = false;            // regular: has holes, restored as holes
+  uint64_t rdev = 0;              // character and block devices
   std::vector<TreeXattr> xattrs;  // sorted by name
-  uint64_t size = 0;            // regular files
-  std::optional<Hash> xxh3;     // regular: XXH3-128 of the whole content (change detection)
-  std::vector<BlobId> content;  // regular: its chunks, in order (none for an empty file)
+  uint64_t size = 0;              // regular files
+  std::optional<Hash> xxh3;       // regular: XXH3-128 of the whole content (change detection)
+  std::vector<BlobId> content;    // regular: its chunks, in order (none for an empty file)
   // regular, instead of `content` for a file of more than ChunkLists::kInlineChunks chunks:
   // the pieces its chunk list is stored in (repo/chunk_list.h; file_chunks() reads them).
   std::vector<BlobId> chunk_lists;
-  std::optional<BlobId> tree;   // directory: its listing
+  std::optional<BlobId> tree;  // directory: its listing
   // directory: listing_fingerprint() of its listing's entries. Absent in listings written
   // before it existed (migrated ones); a backup then reads the listing instead.
   std::optional<Hash> fingerprint;
@@ -71,9 +71,9 @@ Result<Tree> decode_tree(std::string_view data, const std::string& what);
 // XXH3-128 over every field of `entries` (sorted by name) that encode_tree() writes except
 // the blob ids (a file's chunks, a directory's listing), a directory contributing its own
 // fingerprint instead, and except extended attributes and device numbers, which the walk does
-// not see: the entry's ctime stands for them. A backup computes it from the walk and the hash store alone: when a
-// directory's fingerprint equals the one its entry had in the node's newest snapshot, its
-// listing would encode to the same bytes, so the job keeps that listing's id without reading,
+// not see: the entry's ctime stands for them. A backup computes it from the walk and the hash store
+// alone: when a directory's fingerprint equals the one its entry had in the node's newest snapshot,
+// its listing would encode to the same bytes, so the job keeps that listing's id without reading,
 // encoding or hashing it (docs/repository-format.md §9).
 class ListingFingerprint {
  public:

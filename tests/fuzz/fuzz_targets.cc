@@ -68,17 +68,19 @@ void tar_stream(const uint8_t* data, size_t size) {
   const size_t step = 1 + data[0] % 97;
   std::string_view rest = text(data + 1, size - 1);
   uint64_t zeros_budget = 64 << 20;
-  const fs::ssh::TarCallbacks callbacks{
-      .begin = [](const fs::ssh::TarMember& m) -> Result<> {
-        // As the transport does: a member larger than it asked for is refused.
-        if (m.meta.size > (uint64_t{1} << 26)) return fail("fuzz", m.path, EPROTO);
-        return {};
-      },
-      .data = [&](std::string_view chunk) -> Result<> {
-        if (chunk.size() > zeros_budget) return fail("fuzz", "", EPROTO);
-        zeros_budget -= chunk.size();
-        return {};
-      }};
+  const fs::ssh::TarCallbacks callbacks{.begin = [](const fs::ssh::TarMember& m) -> Result<> {
+                                          // As the transport does: a member larger than it asked
+                                          // for is refused.
+                                          if (m.meta.size > (uint64_t{1} << 26))
+                                            return fail("fuzz", m.path, EPROTO);
+                                          return {};
+                                        },
+                                        .data = [&](std::string_view chunk) -> Result<> {
+                                          if (chunk.size() > zeros_budget)
+                                            return fail("fuzz", "", EPROTO);
+                                          zeros_budget -= chunk.size();
+                                          return {};
+                                        }};
   (void)fs::ssh::read_tar(
       [&]() -> Result<std::string_view> {
         if (rest.empty()) return fail("read", "fuzz", EIO, "end of input");

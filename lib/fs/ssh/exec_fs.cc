@@ -80,7 +80,7 @@ class ExecFs final : public NodeFs {
   ExecFs(SshTarget target, Link main) : target_(std::move(target)), main_(std::move(main)) {}
 
   Capabilities capabilities() const override {
- // GNU find gives link counts, devices and block counts; GNU tar (--xattrs, --sparse)
+    // GNU find gives link counts, devices and block counts; GNU tar (--xattrs, --sparse)
     // extended attributes, holes and device numbers.
     return Capabilities{.ctime = true,
                         .inode = true,
@@ -229,40 +229,39 @@ Result<SmallBatch> ExecFs::fetch_small(RemoteSession& s, const std::vector<std::
   const std::unordered_set<std::string_view> asked(batch.paths.begin(), batch.paths.end());
   Member* current = nullptr;
   uint64_t held = 0;
-  const TarCallbacks callbacks{
-      .begin = [&](const TarMember& member) -> Result<> {
-        const auto& path = member.path;
-        if (!asked.contains(path) || batch.members.contains(path)) {
-          return std::unexpected(unasked_member(target_.node_id, path));
-        }
-        // Every file of this run was small when walked: a member claiming more than the run
-        // may hold would only be read to be dropped.
-        if (member.meta.size > kBatchMemoryLimit) {
-          return fail("read tar stream", target_.node_id, EPROTO,
-                      "the node sent " + std::to_string(member.meta.size) + " bytes for " +
-                          path.substr(0, 256) + ", walked as a small file",
-                      true);
-        }
-        current = &batch.members[path];
-        current->opened = member.meta;
-        current->xattrs = member.xattrs;
-        return {};
-      },
-      .data = [&](std::string_view chunk) -> Result<> {
-        if (current->overflowed) return {};
-        if (held + chunk.size() > kBatchMemoryLimit) {
-          held -= current->content.size();
-          current->content = {};
-          current->overflowed = true;
-          return {};
-        }
-        held += chunk.size();
-        current->content.append(chunk);
-        return {};
-      }};
-  auto run = s.reply_tar([&](const TarInput& next) {
-    return read_tar(next, callbacks, target_.node_id);
-  });
+  const TarCallbacks callbacks{.begin = [&](const TarMember& member) -> Result<> {
+                                 const auto& path = member.path;
+                                 if (!asked.contains(path) || batch.members.contains(path)) {
+                                   return std::unexpected(unasked_member(target_.node_id, path));
+                                 }
+                                 // Every file of this run was small when walked: a member claiming
+                                 // more than the run may hold would only be read to be dropped.
+                                 if (member.meta.size > kBatchMemoryLimit) {
+                                   return fail("read tar stream", target_.node_id, EPROTO,
+                                               "the node sent " + std::to_string(member.meta.size) +
+                                                   " bytes for " + path.substr(0, 256) +
+                                                   ", walked as a small file",
+                                               true);
+                                 }
+                                 current = &batch.members[path];
+                                 current->opened = member.meta;
+                                 current->xattrs = member.xattrs;
+                                 return {};
+                               },
+                               .data = [&](std::string_view chunk) -> Result<> {
+                                 if (current->overflowed) return {};
+                                 if (held + chunk.size() > kBatchMemoryLimit) {
+                                   held -= current->content.size();
+                                   current->content = {};
+                                   current->overflowed = true;
+                                   return {};
+                                 }
+                                 held += chunk.size();
+                                 current->content.append(chunk);
+                                 return {};
+                               }};
+  auto run =
+      s.reply_tar([&](const TarInput& next) { return read_tar(next, callbacks, target_.node_id); });
   if (!run) return std::unexpected(run.error());
   batch.err = std::move(run->err);
   auto after = read_stats(s);
@@ -325,9 +324,8 @@ Result<> ExecFs::read_streamed(RemoteSession& s, const std::string& path, ReadSi
         sink_error = sink.data(chunk);
         return sink_error;
       }};
-  auto run = s.reply_tar([&](const TarInput& next) {
-    return read_tar(next, callbacks, target_.node_id);
-  });
+  auto run =
+      s.reply_tar([&](const TarInput& next) { return read_tar(next, callbacks, target_.node_id); });
   if (!sink_error) return sink_error;
   if (!run) {
     // The sink has begun this file: it must be ended, and a stream cut short is not a copy.
@@ -375,9 +373,8 @@ Result<> ExecFs::read_extras(const std::vector<std::string>& paths, const Extras
       },
       .data = [](std::string_view) -> Result<> { return {}; }};
   (*s)->request("tar", nul_list(paths));
-  auto run = (*s)->reply_tar([&](const TarInput& next) {
-    return read_tar(next, callbacks, target_.node_id);
-  });
+  auto run = (*s)->reply_tar(
+      [&](const TarInput& next) { return read_tar(next, callbacks, target_.node_id); });
   if (!run) return std::unexpected(run.error());
   for (const auto& path : paths) {
     auto it = got.find(path);

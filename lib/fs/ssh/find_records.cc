@@ -79,8 +79,8 @@ Result<> FindRecordParser::record() {
   std::string mtime, ctime;
   std::string rest;
   uint64_t blocks = 0;
-  if (!(head >> type >> mode >> m.uid >> m.gid >> m.size >> mtime >> ctime >> m.inode >>
-        m.nlink >> m.dev >> blocks) ||
+  if (!(head >> type >> mode >> m.uid >> m.gid >> m.size >> mtime >> ctime >> m.inode >> m.nlink >>
+        m.dev >> blocks) ||
       (head >> rest) || type.size() != 1 || !parse_octal_mode(mode) ||
       !parse_decimal_seconds(mtime) || !parse_decimal_seconds(ctime)) {
     return fail("parse find output", fields_[1].substr(0, 256), EPROTO,

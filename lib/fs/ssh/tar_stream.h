@@ -16,7 +16,7 @@ namespace nb::fs::ssh {
 
 struct TarMember {
   std::string path;
-  FileMeta meta;  // type, mode, owner, size (a sparse file's whole size), mtime, ctime
+  FileMeta meta;              // type, mode, owner, size (a sparse file's whole size), mtime, ctime
   std::vector<Xattr> xattrs;  // sorted by name
   uint64_t rdev = 0;          // character and block devices
 };

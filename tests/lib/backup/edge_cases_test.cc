@@ -27,7 +27,9 @@ const std::string kLargerThanInFlight(8 << 20, 'x');
 // first chunk, the node may have read and re-stat the file, and then the change comes
 // after the read. There the test holds the promise that is left: what is written back
 // describes the content stored, and the next run catches up.
-bool hook_inside_read(const BackupFixture& fx) { return fx.world->name() != "exec"; }
+bool hook_inside_read(const BackupFixture& fx) {
+  return fx.world->name() != "exec";
+}
 
 std::string hash_hex(const std::string& content) {
   return Hash::of(content.data(), content.size()).hex();

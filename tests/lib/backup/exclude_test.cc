@@ -151,8 +151,7 @@ TEST_CASE("one_file_system: a mounted filesystem below the root is kept as an em
   BackupFixture fx(node);
   fx.write("here", "on the root's filesystem");
   fx.world->mkdir("mnt");
-  REQUIRE(std::system(("mount -t tmpfs -o mode=0755 nbtest-tmpfs " + fx.file("mnt")).c_str()) ==
-          0);
+  REQUIRE(std::system(("mount -t tmpfs -o mode=0755 nbtest-tmpfs " + fx.file("mnt")).c_str()) == 0);
   struct Unmount {
     std::string path;
     ~Unmount() { (void)std::system(("umount " + path).c_str()); }

@@ -38,7 +38,9 @@ std::string output_of(const std::string& command, const std::string& strip = {})
   return out;
 }
 
-void run(const std::string& command) { REQUIRE(std::system(command.c_str()) == 0); }
+void run(const std::string& command) {
+  REQUIRE(std::system(command.c_str()) == 0);
+}
 
 // The 1 GiB of holes; the sanitizer builds check the same paths with 128 MiB (their
 // chunker and hash run an order of magnitude slower, and a hole is a hole at any size).
@@ -75,7 +77,8 @@ void make_faithful_tree(BackupFixture& fx) {
   fx.write("ping", "pretend binary");
   run("setcap cap_net_raw+ep " + fx.file("ping"));
   run(std::string("truncate -s ") + kSparseSize + " " + fx.file("sparse") +
-      " && dd if=/dev/urandom of=" + fx.file("sparse") + " bs=1M count=1 seek=100 conv=notrunc status=none");
+      " && dd if=/dev/urandom of=" + fx.file("sparse") +
+      " bs=1M count=1 seek=100 conv=notrunc status=none");
   fx.mkfifo("fifo");
   run("mknod " + fx.file("null") + " c 1 3 && chmod 0640 " + fx.file("null"));
   // Restore puts back the mtime last; the links' shared mtime is the tree's own.

@@ -141,8 +141,7 @@ TEST_CASE("a corrupt tar header is an error, not a crash", "[formats]") {
   CHECK(r.error().code() == EPROTO);
 }
 
-TEST_CASE("tar streams carry xattrs, ACLs, capabilities, holes and device numbers",
-          "[formats]") {
+TEST_CASE("tar streams carry xattrs, ACLs, capabilities, holes and device numbers", "[formats]") {
   TempDir dir;
   const std::string file = dir / "file", sparse = dir / "sparse", fifo = dir / "fifo";
   write_file(file, "content");

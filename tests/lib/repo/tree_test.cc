@@ -102,9 +102,8 @@ TEST_CASE("a file entry names its chunks or its chunk-list pieces, never both or
   CHECK(pieces->entries[0].chunk_lists.size() == 2);
   CHECK(pieces->entries[0].content.empty());
   for (const auto* bad : {"", ",\"chunk_lists\":[]", "both"}) {
-    const std::string ids = std::string(bad) == "both"
-                                ? ",\"content\":[" + id + "],\"chunk_lists\":[" + id + "]"
-                                : bad;
+    const std::string ids =
+        std::string(bad) == "both" ? ",\"content\":[" + id + "],\"chunk_lists\":[" + id + "]" : bad;
     INFO(ids);
     CHECK_FALSE(decode_canonical_tree(file(ids)));
     auto decoded = decode_tree(file(ids), "hostile");
@@ -123,8 +122,8 @@ TEST_CASE("the fast decoder takes no string the general one would refuse", "[rep
            "\"target\":\"t\"}]}";
   };
   REQUIRE(decode_canonical_tree(listing("ok")));
-  for (const std::string& name : {std::string("a\0b", 3), std::string("a\nb"),
-                                  std::string("a\x1f"), std::string("\xff\xfe")}) {
+  for (const std::string& name : {std::string("a\0b", 3), std::string("a\nb"), std::string("a\x1f"),
+                                  std::string("\xff\xfe")}) {
     INFO("name of " << name.size() << " bytes");
     CHECK_FALSE(decode_canonical_tree(listing(name)));
     auto decoded = decode_tree(listing(name), "hostile");
