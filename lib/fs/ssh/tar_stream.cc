@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <memory>
 #include <optional>
@@ -35,8 +36,15 @@ FileType type_of(const archive_entry* e) {
   }
 }
 
+// A node's header may claim any time: one beyond what nanoseconds since 1970 can hold is
+// clamped, not overflowed.
 int64_t nanoseconds(time_t sec, long nsec) {
-  return int64_t{sec} * 1'000'000'000 + nsec;
+  int64_t ns = 0;
+  if (__builtin_mul_overflow(int64_t{sec}, int64_t{1'000'000'000}, &ns) ||
+      __builtin_add_overflow(ns, int64_t{nsec}, &ns)) {
+    return sec < 0 ? INT64_MIN : INT64_MAX;
+  }
+  return ns;
 }
 
 // What libarchive's read callback works with: the input, and the first error it gave.
