@@ -19,6 +19,7 @@
 #include "repo/format/keys.h"
 #include "repo/format/pack.h"
 #include "repo/snapshot.h"
+#include "repo/storage/s3/s3_xml.h"
 #include "repo/tree.h"
 #include "repo/tree_fast.h"
 #include "store/hash_store.h"
@@ -105,6 +106,16 @@ void sftp_packets(const uint8_t* data, size_t size) {
     (void)fs::ssh::meta_from_attrs(wire::read_attrs(r));
     (void)r.str();
   }
+}
+
+// What an S3 store (or anything at its address) answers: listings, multipart uploads, errors.
+void s3_xml(const uint8_t* data, size_t size) {
+  const auto xml = text(data, size);
+  (void)repo::s3::parse_list_page(xml);
+  (void)repo::s3::parse_uploads_page(xml);
+  (void)repo::s3::parse_upload_id(xml);
+  (void)repo::s3::parse_error_reply(xml);
+  (void)repo::s3::parse_iso_time(xml);
 }
 
 void config(const uint8_t* data, size_t size) {
@@ -237,7 +248,8 @@ const Target kTargets[] = {
     {"tree_listing", tree_listing},   {"control_request", control_request},
     {"status_report", status_report}, {"envelope", envelope},
     {"pack_header", pack_header},     {"index_file", index_file},
-    {"key_file", key_file},           {nullptr, nullptr},
+    {"key_file", key_file},           {"s3_xml", s3_xml},
+    {nullptr, nullptr},
 };
 
 }  // namespace nb::fuzz
