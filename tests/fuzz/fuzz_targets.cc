@@ -242,13 +242,20 @@ void control_request(const uint8_t* data, size_t size) {
 }  // namespace
 
 const Target kTargets[] = {
-    {"find_records", find_records},   {"tar_stream", tar_stream},
-    {"sftp_packets", sftp_packets},   {"config", config},
-    {"hash_store", hash_store},       {"snapshot_record", snapshot_record},
-    {"tree_listing", tree_listing},   {"control_request", control_request},
-    {"status_report", status_report}, {"envelope", envelope},
-    {"pack_header", pack_header},     {"index_file", index_file},
-    {"key_file", key_file},           {"s3_xml", s3_xml},
+    {"find_records", find_records},
+    {"tar_stream", tar_stream},
+    {"sftp_packets", sftp_packets},
+    {"config", config},
+    {"hash_store", hash_store},
+    {"snapshot_record", snapshot_record},
+    {"tree_listing", tree_listing},
+    {"control_request", control_request},
+    {"status_report", status_report},
+    {"envelope", envelope},
+    {"pack_header", pack_header},
+    {"index_file", index_file},
+    {"key_file", key_file},
+    {"s3_xml", s3_xml},
     {nullptr, nullptr},
 };
 
