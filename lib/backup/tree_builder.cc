@@ -133,7 +133,11 @@ void TreeBuilder::carry_extras(size_t i, const repo::TreeEntry* prior,
   const bool wanted = caps_.xattrs || (caps_.specials && device);
   if (!wanted || !caps_.ctime) return;
   if (type == FileType::regular && files[i].kind != FileState::Kind::known) return;  // read
-  if (!entry_of(i, files)) return;  // left out (a socket, a special without the capability)
+  // Left out of the listing (a socket, a special without the capability): nothing to carry.
+  const bool listed = type == FileType::regular || type == FileType::directory ||
+                      type == FileType::symlink ||
+                      (caps_.specials && (type == FileType::fifo || device));
+  if (!listed) return;
   const auto meta = scan_.meta(i);
   if (prior != nullptr && prior->type == type && prior->ctime_ns != 0 &&
       prior->ctime_ns == meta.ctime_ns) {

@@ -267,9 +267,14 @@ class Restorer {
   // above is inherited by a new file). One that cannot be set (a capability without root) is
   // reported; the entry is restored without it.
   void apply_xattrs(int fd, const std::string& path, const TreeEntry& e, const std::string& shown) {
-    std::string names(64 * 1024, '\0');
-    const ssize_t n = fd >= 0 ? ::flistxattr(fd, names.data(), names.size())
-                              : ::llistxattr(path.c_str(), names.data(), names.size());
+    // Most files have none: asked for the size first, so a restore of 100,000 files does not
+    // clear a 64 KiB buffer for each.
+    const auto list = [&](char* out, size_t size) {
+      return fd >= 0 ? ::flistxattr(fd, out, size) : ::llistxattr(path.c_str(), out, size);
+    };
+    const ssize_t wanted = list(nullptr, 0);
+    std::string names(wanted > 0 ? static_cast<size_t>(wanted) : 0, '\0');
+    const ssize_t n = wanted > 0 ? list(names.data(), names.size()) : 0;
     for (size_t start = 0; n > 0 && start < static_cast<size_t>(n);) {
       const std::string name(names.c_str() + start);
       start += name.size() + 1;
