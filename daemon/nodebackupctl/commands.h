@@ -16,7 +16,8 @@ struct Invocation {
   bool json = false;
   bool fast = false;              // verify: references only
   bool read_data = false;         // verify: re-hash every object (the default, said explicitly)
-  bool dry_run = false;           // prune
+  bool dry_run = false;           // prune, restore
+  bool to_node = false;           // restore: onto the node itself
   bool wait = false;              // run: until it ends
   std::string read_data_subset;   // verify: "N%" of the packs, rotating by day
   bool encrypt = false;           // init, migrate

@@ -52,10 +52,12 @@ const std::vector<Command>& commands() {
        {"json"}},
       {"ls", "ls NODE SNAPSHOT|latest [PATH]", "list what a snapshot holds", nb::ctl::ls, {}},
       {"restore",
-       "restore NODE SNAPSHOT|latest [PATH...] --target DIR",
-       "restore to DIR/<absolute path on the node>",
+       "restore NODE SNAPSHOT|latest [PATH...] (--target DIR | --to-node [--target DIR]) "
+       "[--dry-run]",
+       "restore to DIR/<absolute path on the node> here, or (--to-node) onto the node itself, "
+       "at its / or DIR",
        nb::ctl::restore,
-       {"target"}},
+       {"target", "to-node", "dry-run"}},
       {"cat",
        "cat NODE SNAPSHOT|latest PATH",
        "write one file of a snapshot to standard output, verified against its hash",
@@ -148,7 +150,12 @@ po::options_description command_options(const Command& c, Invocation& inv) {
     }
     if (o == "dry-run") {
       d.add_options()("dry-run", po::bool_switch(&inv.dry_run),
-                      "show what would go, delete nothing");
+                      c.name == std::string("restore") ? "show what would be written, write nothing"
+                                                       : "show what would go, delete nothing");
+    }
+    if (o == "to-node") {
+      d.add_options()("to-node", po::bool_switch(&inv.to_node),
+                      "write onto the node (over SSH, or here for a local node) instead of here");
     }
   }
   return d;

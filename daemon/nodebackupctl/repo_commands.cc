@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/exit_codes.h"
+#include "common/node_restore.h"
 #include "nodebackupctl/repo_access.h"
 #include "repo/browse.h"
 #include "repo/repository.h"
@@ -44,6 +45,64 @@ int snapshots(const Invocation& inv) {
   return kExitOk;
 }
 
+namespace {
+
+// One entry as `ls -l` shows it.
+void print_entry(const std::string& path, const repo::TreeEntry& e) {
+  std::printf("%s %5u:%-5u %12llu %s %s%s\n", mode_string(e).c_str(), e.uid, e.gid,
+              static_cast<unsigned long long>(e.size), rfc3339(e.mtime_ns).c_str(),
+              printable(path).c_str(),
+              e.type == FileType::symlink ? (" -> " + printable(e.target)).c_str() : "");
+}
+
+// restore --dry-run: every entry that would be written, and the totals; nothing is written and
+// no node is contacted.
+int restore_dry_run(const repo::Repository& repo, const repo::SnapshotRecord& record,
+                    std::vector<std::string> paths, const std::string& where) {
+  if (paths.empty()) {
+    for (const auto& root : record.roots) paths.push_back(root.path);
+  }
+  repo::RestoreReport totals;
+  const auto count = [&](const std::string& path, const repo::TreeEntry& e) {
+    print_entry(path, e);
+    switch (e.type) {
+      case FileType::regular:
+        ++totals.files;
+        totals.bytes += e.size;
+        break;
+      case FileType::directory:
+        ++totals.directories;
+        break;
+      case FileType::symlink:
+        ++totals.symlinks;
+        break;
+      default:
+        ++totals.specials;
+    }
+  };
+  int status = kExitOk;
+  for (const auto& path : paths) {
+    auto entry = repo::find_entry(repo, record, path);
+    auto walked = entry ? repo::walk_entry(repo, path, *entry, count)
+                        : Result<>(std::unexpected(entry.error()));
+    if (!walked) {
+      std::cerr << "nodebackupctl: " << walked.error().message() << "\n";
+      status = kExitFailure;
+    }
+  }
+  std::printf(
+      "dry run: would restore snapshot %s of %s to %s: %llu files, %llu directories, "
+      "%llu symlinks, %llu special files, %s\n",
+      record.id.c_str(), record.node.c_str(), where.c_str(),
+      static_cast<unsigned long long>(totals.files),
+      static_cast<unsigned long long>(totals.directories),
+      static_cast<unsigned long long>(totals.symlinks),
+      static_cast<unsigned long long>(totals.specials), format_bytes(totals.bytes).c_str());
+  return status;
+}
+
+}  // namespace
+
 int ls(const Invocation& inv) {
   if (inv.args.size() < 2 || inv.args.size() > 3) return usage("ls NODE SNAPSHOT|latest [PATH]");
   int code = kExitOk;
@@ -51,47 +110,64 @@ int ls(const Invocation& inv) {
   if (!repo) return code;
   auto record = repo->find_snapshot(inv.args[0], inv.args[1]);
   if (!record) return failure(record.error());
-  const auto print = [](const std::string& path, const repo::TreeEntry& e) {
-    std::printf("%s %5u:%-5u %12llu %s %s%s\n", mode_string(e).c_str(), e.uid, e.gid,
-                static_cast<unsigned long long>(e.size), rfc3339(e.mtime_ns).c_str(),
-                printable(path).c_str(),
-                e.type == FileType::symlink ? (" -> " + printable(e.target)).c_str() : "");
-  };
   for (const auto& root : record->roots) {
     const std::string& start = inv.args.size() == 3 ? inv.args[2] : root.path;
     auto entry = repo::find_entry(*repo, *record, start);
     if (!entry) return failure(entry.error());
-    if (auto r = repo::walk_entry(*repo, start, *entry, print); !r) return failure(r.error());
+    if (auto r = repo::walk_entry(*repo, start, *entry, print_entry); !r) {
+      return failure(r.error());
+    }
     if (inv.args.size() == 3) break;
   }
   return kExitOk;
 }
 
 int restore(const Invocation& inv) {
-  if (inv.args.size() < 2 || inv.target.empty()) {
-    return usage("restore NODE SNAPSHOT|latest [PATH...] --target DIR");
-  }
+  const char* const text =
+      "restore NODE SNAPSHOT|latest [PATH...] (--target DIR | --to-node [--target DIR]) "
+      "[--dry-run]";
+  if (inv.args.size() < 2 || (inv.target.empty() && !inv.to_node)) return usage(text);
   int code = kExitOk;
-  auto repo = open_repo(inv, code);
+  config::Config config;
+  auto repo = open_repo(inv, code, &config);
   if (!repo) return code;
+  const config::NodeConfig* node = inv.to_node ? config.find_node(inv.args[0]) : nullptr;
+  if (inv.to_node && node == nullptr) {
+    return failure(Error("restore --to-node", inv.args[0], ENOENT,
+                         "not a node of the configuration, so there is nowhere to write; "
+                         "restore with --target DIR"));
+  }
   const auto lock = read_lock(*repo);
   auto record = repo->find_snapshot(inv.args[0], inv.args[1]);
   if (!record) return failure(record.error());
   const std::vector<std::string> paths(inv.args.begin() + 2, inv.args.end());
-  repo::RestoreOptions options;
-  options.ownership = ::geteuid() == 0;
-  auto report = repo::restore(*repo, *record, paths, inv.target, options);
-  if (!report) return failure(report.error());
-  for (const auto& e : report->errors) std::cerr << "nodebackupctl: " << e.message() << "\n";
+  const std::string target = inv.to_node && inv.target.empty() ? "/" : inv.target;
+  if (inv.dry_run) {
+    return restore_dry_run(*repo, *record, paths, inv.to_node ? node->id + ":" + target : target);
+  }
+  NodeRestore done;
+  if (inv.to_node) {
+    auto restored = restore_to_node(*repo, *record, paths, *node, target);
+    if (!restored) return failure(restored.error());
+    done = std::move(*restored);
+  } else {
+    repo::RestoreOptions options;
+    options.ownership = ::geteuid() == 0;
+    auto report = repo::restore(*repo, *record, paths, target, options);
+    if (!report) return failure(report.error());
+    done = NodeRestore{std::move(*report), target};
+  }
+  const repo::RestoreReport& report = done.report;
+  for (const auto& e : report.errors) std::cerr << "nodebackupctl: " << e.message() << "\n";
   std::printf(
       "restored snapshot %s of %s to %s: %llu files, %llu directories, %llu symlinks, %s%s\n",
-      record->id.c_str(), record->node.c_str(), inv.target.c_str(),
-      static_cast<unsigned long long>(report->files),
-      static_cast<unsigned long long>(report->directories),
-      static_cast<unsigned long long>(report->symlinks), format_bytes(report->bytes).c_str(),
-      report->errors.empty() ? ""
-                             : (", " + std::to_string(report->errors.size()) + " errors").c_str());
-  return report->errors.empty() ? kExitOk : kExitFailure;
+      record->id.c_str(), record->node.c_str(), done.where.c_str(),
+      static_cast<unsigned long long>(report.files),
+      static_cast<unsigned long long>(report.directories),
+      static_cast<unsigned long long>(report.symlinks), format_bytes(report.bytes).c_str(),
+      report.errors.empty() ? ""
+                            : (", " + std::to_string(report.errors.size()) + " errors").c_str());
+  return report.errors.empty() ? kExitOk : kExitFailure;
 }
 
 int verify(const Invocation& inv) {

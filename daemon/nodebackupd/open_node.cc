@@ -1,5 +1,6 @@
 #include "nodebackupd/open_node.h"
 
+#include "common/node_target.h"
 #include "fs/local_fs.h"
 #include "fs/ssh/exec_fs.h"
 #include "fs/ssh/sftp_fs.h"
@@ -8,16 +9,8 @@ namespace nb {
 
 Result<std::unique_ptr<fs::NodeFs>> open_node_fs(const config::NodeConfig& node) {
   if (node.type == config::NodeType::local) return fs::make_local_fs();
-  const auto& s = *node.ssh;
-  const fs::ssh::SshTarget target{
-      .node_id = node.id,
-      .host = s.host,
-      .port = s.port,
-      .user = s.user,
-      .identity_file = s.identity_file,
-      .known_hosts = s.known_hosts,
-      .accept_new = s.host_key_policy == config::HostKeyPolicy::accept_new};
-  if (s.transport == config::Transport::exec) return fs::ssh::open_exec_fs(target);
+  const fs::ssh::SshTarget target = ssh_target(node);
+  if (node.ssh->transport == config::Transport::exec) return fs::ssh::open_exec_fs(target);
   return fs::ssh::open_sftp_fs(target);
 }
 

@@ -133,6 +133,11 @@ SshServer& SshServer::rekeying() {
   return server;
 }
 
+SshServer& SshServer::as_root() {
+  static SshServer server("", "root");
+  return server;
+}
+
 SshServer& SshServer::heavy_shell() {
   static SshServer server("", kHeavyUser);
   return server;
@@ -164,7 +169,7 @@ SshServer::SshServer(const std::string& extra_config, std::string user) : user_(
   if (user_ == kHeavyUser) {
     ensure_test_user(user_, "/bin/bash");
     write_heavy_startup_files(user_);
-  } else {
+  } else if (user_ != "root") {
     ensure_test_user(user_, "/bin/sh");
   }
   char pattern[] = "/tmp/nbsshd.XXXXXX";
@@ -214,7 +219,9 @@ void SshServer::create_keys_and_config(const std::string& extra_config) {
           "\n"
           "StrictModes no\nUsePAM no\nPasswordAuthentication no\n"
           "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
-          "PermitRootLogin no\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n" +
+          "PermitRootLogin " +
+          (user_ == "root" ? "prohibit-password" : "no") +
+          "\nMaxStartups 64\nMaxSessions 64\nLogLevel ERROR\n" +
           (extra_config.find("Subsystem") == std::string::npos ? "Subsystem sftp internal-sftp\n"
                                                                : "") +
           extra_config,

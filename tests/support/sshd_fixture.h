@@ -27,6 +27,9 @@ class SshServer {
   // A fifth logging in as kHeavyUser, whose login shell is bash with start-up files that
   // print to stdout and stderr, as a real user's ~/.bashrc (pyenv, cargo, a banner) does.
   static SshServer& heavy_shell();
+  // A sixth logging in as root (with this server's own key only), for writing onto the node
+  // what only root may: owners, file capabilities, device nodes (restore --to-node).
+  static SshServer& as_root();
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }

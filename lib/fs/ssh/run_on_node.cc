@@ -160,4 +160,55 @@ Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& comma
   return outcome;
 }
 
+Result<CommandOutcome> feed_on_node(
+    SshConnection& c, const std::string& command,
+    const std::function<Result<>(const OutputSink& write)>& produce) {
+  KeepBlockingMode mode(c.session());
+  auto channel = start_remote(c, command);
+  if (!channel) return std::unexpected(channel.error());
+  LIBSSH2_CHANNEL* ch = channel->get();
+  CommandOutcome outcome;
+  Result<> error;
+  const auto drain_both = [&] {
+    const bool out = drain(ch, 0, outcome.output, error, c);
+    const bool err = drain(ch, SSH_EXTENDED_DATA_STDERR, outcome.output, error, c);
+    return out || err;
+  };
+  const OutputSink write = [&](std::string_view data) -> Result<> {
+    auto last_progress = Clock::now();
+    while (!data.empty()) {
+      const ssize_t n = libssh2_channel_write(ch, data.data(), data.size());
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        last_progress = Clock::now();
+        continue;
+      }
+      if (n != LIBSSH2_ERROR_EAGAIN) return std::unexpected(c.last_error("send to node", {}));
+      const bool got = drain_both();
+      if (!error) return error;
+      if (libssh2_channel_eof(ch)) {
+        return fail("send to node", c.where(), EPIPE,
+                    "the command ended before reading its input: " + outcome.output.substr(0, 400));
+      }
+      if (Clock::now() - last_progress > c.timeout()) {
+        return fail("send to node", c.where(), ETIMEDOUT,
+                    "the node read nothing for " + std::to_string(c.timeout().count()) + " s",
+                    true);
+      }
+      if (!got) wait_briefly(c);
+    }
+    return {};
+  };
+  if (auto r = produce(write); !r) return std::unexpected(r.error());
+  while (libssh2_channel_send_eof(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  while (!libssh2_channel_eof(ch)) {
+    const bool got = drain_both();
+    if (!error) return std::unexpected(error.error());
+    if (!got) wait_briefly(c);
+  }
+  drain_both();
+  read_exit(c, ch, outcome);
+  return outcome;
+}
+
 }  // namespace nb::fs::ssh

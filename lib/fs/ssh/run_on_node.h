@@ -27,6 +27,16 @@ Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& comma
                                       std::chrono::seconds timeout, const OutputSink& out,
                                       const std::function<bool()>& cancelled);
 
+// A command whose standard input this side writes as it goes (restore --to-node: an archive
+// into the node's tar): `produce` is called with a writer that blocks while the channel's
+// window is full, reading the command's stdout and stderr meanwhile (together, capped, into the
+// outcome), so a command that reports much cannot stall it. A writer error (the command ended
+// before reading everything, the link broke) ends `produce`'s work and is returned. Then the
+// input is closed and the command waited for. `command` goes to the remote shell as it is.
+Result<CommandOutcome> feed_on_node(
+    SshConnection& c, const std::string& command,
+    const std::function<Result<>(const OutputSink& write)>& produce);
+
 // The line sent to the remote shell.
 std::string hook_command_line(const std::string& command, const std::vector<std::string>& env,
                               std::chrono::seconds timeout);

@@ -10,12 +10,17 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
+#include "common/node_restore.h"
+#include "fs/ssh/extract_on_node.h"
 #include "fs/xattr_read.h"
 #include "repo/browse.h"
 #include "repo/restore.h"
+#include "repo/restore_archive.h"
 #include "support/backup_fixture.h"
+#include "support/sshd_fixture.h"
 
 using namespace nb;
 using namespace nb::test;
@@ -200,4 +205,130 @@ TEST_CASE("sftp cannot capture the metadata and says so", "[metadata][ssh]") {
   const auto missing = fs::missing_metadata(caps);
   CHECK_THAT(missing, Catch::Contains("extended attributes"));
   CHECK_THAT(missing, Catch::Contains("hard links"));
+}
+
+namespace {
+
+// The node as an exec node reached through the test sshd as root: the node is this machine.
+config::NodeConfig exec_node_as_root() {
+  const auto target = SshServer::as_root().target();
+  config::NodeConfig node;
+  node.id = "01_node";
+  node.type = config::NodeType::ssh;
+  node.ssh = config::SshSettings{.host = target.host,
+                                 .port = target.port,
+                                 .user = target.user,
+                                 .identity_file = target.identity_file,
+                                 .known_hosts = target.known_hosts,
+                                 .transport = config::Transport::exec};
+  return node;
+}
+
+// No staging directory is left behind in `dir`.
+void check_no_staging(const std::string& dir) {
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    CHECK_FALSE(e.path().filename().string().starts_with(".nbrestore"));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("restore --to-node writes the snapshot onto an exec node, never through its symlinks",
+          "[metadata][restore][ssh]") {
+  BackupFixture fx(nodes_under_test().at(0));
+  make_faithful_tree(fx);
+  REQUIRE(fx.run().ok);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  const auto node = exec_node_as_root();
+  const std::string target = fx.dir / "node";
+  const std::string outside = fx.dir / "outside";
+  std::filesystem::create_directories(outside);
+  run("echo precious > " + outside + "/victim");
+  const auto outside_unchanged = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(outside)) {
+      names.push_back(e.path().filename());
+    }
+    CHECK(names == std::vector<std::string>{"victim"});
+    CHECK(output_of("cat " + outside + "/victim") == "precious\n");
+  };
+  // The first component of the tree's path, above the snapshot's root ("/tmp"): planted as a
+  // symlink, it would carry the whole restore elsewhere.
+  const std::string top = (++std::filesystem::path(fx.src).begin())->string();
+  std::filesystem::create_directories(target);
+  std::filesystem::create_directory_symlink(outside, target + "/" + top);
+
+  auto first = restore_to_node(*fx.repo, *latest, {}, node, target);
+  REQUIRE(first);
+  for (const auto& e : first->report.errors) FAIL_CHECK(e.message());
+  CHECK(first->report.hardlinks == 3);
+  CHECK(first->report.specials == 2);
+  check_restored(fx, target);
+  CHECK(std::filesystem::is_directory(std::filesystem::symlink_status(target + "/" + top)));
+  outside_unchanged();
+  check_no_staging(target);
+
+  SECTION("over what is there: symlinks planted in the tree are replaced, not written through") {
+    const std::string there = target + fx.src;
+    run("echo changed > " + there + "/plain");
+    run("echo mine > " + there + "/extra");  // not in the snapshot: left alone
+    std::filesystem::remove_all(there + "/linked/sub");
+    std::filesystem::create_directory_symlink(outside, there + "/linked/sub");
+    std::filesystem::remove(there + "/noted");
+    std::filesystem::create_symlink(outside + "/victim", there + "/noted");
+    auto again = restore_to_node(*fx.repo, *latest, {}, node, target);
+    REQUIRE(again);
+    for (const auto& e : again->report.errors) FAIL_CHECK(e.message());
+    check_restored(fx, target);
+    CHECK(output_of("cat " + there + "/plain") == "plain content");
+    CHECK(output_of("cat " + there + "/extra") == "mine\n");
+    CHECK(std::filesystem::is_directory(std::filesystem::symlink_status(there + "/linked/sub")));
+    CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(there + "/noted")));
+    outside_unchanged();
+    check_no_staging(target);
+  }
+
+  SECTION("one path, into the node's own tree") {
+    const std::string elsewhere = fx.dir / "node2";
+    auto one = restore_to_node(*fx.repo, *latest, {fx.file("linked")}, node, elsewhere);
+    REQUIRE(one);
+    CHECK(one->report.errors.empty());
+    CHECK(one->report.files == 1);
+    CHECK(one->report.hardlinks == 2);
+    CHECK(lstat_of(elsewhere + fx.file("linked/a")).st_ino ==
+          lstat_of(elsewhere + fx.file("linked/sub/c")).st_ino);
+    CHECK_FALSE(std::filesystem::exists(elsewhere + fx.file("plain")));
+  }
+}
+
+TEST_CASE("restore --to-node refuses an sftp node and an archive cut short changes nothing",
+          "[metadata][restore][ssh]") {
+  BackupFixture fx(nodes_under_test().at(0));
+  fx.write("plain", "plain content");
+  REQUIRE(fx.run().ok);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  auto node = exec_node_as_root();
+  node.ssh->transport = config::Transport::sftp;
+  auto refused = restore_to_node(*fx.repo, *latest, {}, node, fx.dir / "node");
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message(), Catch::Contains("sftp"));
+  CHECK_FALSE(std::filesystem::exists(fx.dir / "node"));
+
+  // An archive without its proof member (as one cut short by a broken link would be): the
+  // script puts nothing in place.
+  auto c = fs::ssh::SshConnection::open(SshServer::as_root().target());
+  REQUIRE(c);
+  const std::string target = fx.dir / "node";
+  auto outcome = fs::ssh::extract_on_node(
+      **c, {target, ".nbrestore-done-test"}, [&](const OutputSink& write) -> Result<> {
+        auto archive = repo::write_restore_archive(*fx.repo, *latest, {}, "", write);
+        if (!archive) return std::unexpected(archive.error());
+        return {};
+      });
+  REQUIRE(outcome);
+  CHECK(outcome->exit_code == 4);
+  CHECK_THAT(outcome->output, Catch::Contains("did not arrive whole"));
+  CHECK(std::filesystem::is_empty(target));
 }

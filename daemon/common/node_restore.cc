@@ -1,0 +1,73 @@
+#include "common/node_restore.h"
+
+#include <unistd.h>
+
+#include <sstream>
+
+#include "common/node_target.h"
+#include "fs/ssh/extract_on_node.h"
+#include "repo/restore_archive.h"
+#include "util/file.h"
+
+namespace nb {
+
+namespace {
+
+Result<NodeRestore> restore_over_ssh(const repo::Repository& repo,
+                                     const repo::SnapshotRecord& record,
+                                     const std::vector<std::string>& paths,
+                                     const config::NodeConfig& node, const std::string& target) {
+  auto connection = fs::ssh::SshConnection::open(ssh_target(node));
+  if (!connection) return std::unexpected(connection.error());
+  NodeRestore out;
+  out.where = (*connection)->where() + ":" + target;
+  const fs::ssh::ExtractRequest request{target, ".nbrestore-done" + temp_suffix()};
+  auto outcome =
+      fs::ssh::extract_on_node(**connection, request, [&](const OutputSink& write) -> Result<> {
+        auto archive = repo::write_restore_archive(repo, record, paths, request.done_name, write);
+        if (!archive) return std::unexpected(archive.error());
+        out.report = std::move(archive->restore);
+        return {};
+      });
+  if (!outcome) return std::unexpected(outcome.error());
+  std::string said = outcome->output.substr(0, 2000);
+  if (said.size() < outcome->output.size()) said.append("...");
+  if (outcome->exit_code == 3 || outcome->exit_code == 4 || outcome->signal != 0 ||
+      (outcome->exit_code != 0 && outcome->exit_code != 1)) {
+    return fail("restore on node", out.where, 0, outcome->describe() + ": " + said);
+  }
+  // What the node's tar and the script reported, a line each: the entries not put in place.
+  std::istringstream lines(outcome->output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) out.report.errors.push_back(Error("restore on node", out.where, 0, line));
+  }
+  if (outcome->exit_code != 0 && out.report.errors.empty()) {
+    out.report.errors.push_back(Error("restore on node", out.where, 0, outcome->describe()));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<NodeRestore> restore_to_node(const repo::Repository& repo,
+                                    const repo::SnapshotRecord& record,
+                                    const std::vector<std::string>& paths,
+                                    const config::NodeConfig& node, const std::string& target) {
+  if (node.type == config::NodeType::local) {
+    repo::RestoreOptions options;
+    options.ownership = ::geteuid() == 0;
+    auto report = repo::restore(repo, record, paths, target, options);
+    if (!report) return std::unexpected(report.error());
+    return NodeRestore{std::move(*report), node.id + ":" + target};
+  }
+  if (node.ssh->transport != config::Transport::exec) {
+    return fail("restore --to-node", node.id, ENOTSUP,
+                "its transport (sftp) cannot write hard links, extended attributes or special "
+                "files, nor enter a directory without following a symlink there; restore with "
+                "--target DIR on this machine and copy the tree over, or give the node "
+                "\"transport\": \"exec\"");
+  }
+  return restore_over_ssh(repo, record, paths, node, target);
+}
+
+}  // namespace nb
