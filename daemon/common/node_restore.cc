@@ -49,10 +49,22 @@ Result<NodeRestore> restore_over_ssh(const repo::Repository& repo,
 
 }  // namespace
 
+std::vector<std::string> node_restore_paths(const repo::SnapshotRecord& record,
+                                            const std::vector<std::string>& paths) {
+  if (!paths.empty()) return paths;
+  std::vector<std::string> roots;
+  for (const auto& root : record.roots) {
+    if (root.path != config::kDumpRoot) roots.push_back(root.path);
+  }
+  return roots;
+}
+
 Result<NodeRestore> restore_to_node(const repo::Repository& repo,
                                     const repo::SnapshotRecord& record,
-                                    const std::vector<std::string>& paths,
+                                    const std::vector<std::string>& requested,
                                     const config::NodeConfig& node, const std::string& target) {
+  const std::vector<std::string> paths = node_restore_paths(record, requested);
+  if (paths.empty()) return fail("restore --to-node", node.id, ENOENT, "nothing to restore");
   if (node.type == config::NodeType::local) {
     repo::RestoreOptions options;
     options.ownership = ::geteuid() == 0;

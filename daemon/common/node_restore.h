@@ -18,6 +18,11 @@ struct NodeRestore {
   std::string where;           // "02_node (backup@host:22):/srv" for messages
 };
 
+// What a restore onto the node writes: `paths`, or else every root of the snapshot but the
+// dumps' (kDumpRoot: a dump is restored onto the node only when asked for by its path).
+std::vector<std::string> node_restore_paths(const repo::SnapshotRecord& record,
+                                            const std::vector<std::string>& paths);
+
 // `target` is a directory on the node ("/" restores the node itself). Fails only when nothing
 // could be restored (the node unreachable, the target unusable, the archive cut short).
 Result<NodeRestore> restore_to_node(const repo::Repository& repo,

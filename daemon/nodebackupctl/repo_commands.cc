@@ -143,7 +143,9 @@ int restore(const Invocation& inv) {
   const std::vector<std::string> paths(inv.args.begin() + 2, inv.args.end());
   const std::string target = inv.to_node && inv.target.empty() ? "/" : inv.target;
   if (inv.dry_run) {
-    return restore_dry_run(*repo, *record, paths, inv.to_node ? node->id + ":" + target : target);
+    return inv.to_node ? restore_dry_run(*repo, *record, node_restore_paths(*record, paths),
+                                         node->id + ":" + target)
+                       : restore_dry_run(*repo, *record, paths, target);
   }
   NodeRestore done;
   if (inv.to_node) {

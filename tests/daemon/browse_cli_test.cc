@@ -2,6 +2,8 @@
 // as processes the way an operator would.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "support/process.h"
@@ -105,4 +107,38 @@ TEST_CASE("a failing dump fails --run-once, and snapshots shows it", "[cli][dump
   REQUIRE(list[0].contains("failed_dumps"));
   CHECK(list[0]["failed_dumps"][0]["name"] == "db.sql");
   CHECK(s.ctl({"cat", "01_node", "latest", s.src + "/f0"}).out == "version 0");
+}
+
+TEST_CASE("restore --to-node on a local node: dry run, then the node's tree without its dumps",
+          "[cli][restore]") {
+  Setup s(R"([{"name": "numbers.txt", "command": "seq 1 10"}])");
+  REQUIRE(s.run_once().exit_code == 0);
+  const std::string target = s.dir / "node";
+
+  const auto dry =
+      s.ctl({"restore", "01_node", "latest", "--to-node", "--target", target, "--dry-run"});
+  REQUIRE(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Catch::Contains(s.src + "/sub/f1"));
+  CHECK_THAT(dry.out, Catch::Contains("dry run: would restore"));
+  CHECK_THAT(dry.out, Catch::Contains("01_node:" + target + ": 2 files"));
+  CHECK_THAT(dry.out, !Catch::Contains("numbers.txt"));  // the dumps stay out unless named
+  CHECK_FALSE(std::filesystem::exists(target));
+
+  const auto restored = s.ctl({"restore", "01_node", "latest", "--to-node", "--target", target});
+  REQUIRE(restored.exit_code == 0);
+  CHECK(read_whole(target + s.src + "/f0") == "version 0");
+  CHECK(read_whole(target + s.src + "/sub/f1") == "stays");
+  CHECK_FALSE(std::filesystem::exists(target + "/.nodebackup-dumps"));
+
+  // Named, a dump is written.
+  const auto dump = s.ctl({"restore", "01_node", "latest", "/.nodebackup-dumps/numbers.txt",
+                           "--to-node", "--target", target});
+  REQUIRE(dump.exit_code == 0);
+  CHECK(read_whole(target + "/.nodebackup-dumps/numbers.txt").starts_with("1\n2\n"));
+
+  // Neither a target nor --to-node: a usage error; a node the config does not have: refused.
+  CHECK(s.ctl({"restore", "01_node", "latest"}).exit_code == 2);
+  const auto unknown = s.ctl({"restore", "09_gone", "latest", "--to-node"});
+  CHECK(unknown.exit_code != 0);
+  CHECK_THAT(unknown.err, Catch::Contains("not a node of the configuration"));
 }

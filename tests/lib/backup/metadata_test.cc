@@ -209,9 +209,10 @@ TEST_CASE("sftp cannot capture the metadata and says so", "[metadata][ssh]") {
 
 namespace {
 
-// The node as an exec node reached through the test sshd as root: the node is this machine.
-config::NodeConfig exec_node_as_root() {
-  const auto target = SshServer::as_root().target();
+// The node as an exec node reached through the test sshd as root (or its unprivileged test
+// user): the node is this machine.
+config::NodeConfig exec_node_as_root(bool root = true) {
+  const auto target = (root ? SshServer::as_root() : SshServer::instance()).target();
   config::NodeConfig node;
   node.id = "01_node";
   node.type = config::NodeType::ssh;
@@ -300,6 +301,37 @@ TEST_CASE("restore --to-node writes the snapshot onto an exec node, never throug
           lstat_of(elsewhere + fx.file("linked/sub/c")).st_ino);
     CHECK_FALSE(std::filesystem::exists(elsewhere + fx.file("plain")));
   }
+}
+
+TEST_CASE(
+    "restore --to-node as an unprivileged user: what it may not set is reported, the rest "
+    "is restored",
+    "[metadata][restore][ssh]") {
+  BackupFixture fx(nodes_under_test().at(0));
+  make_faithful_tree(fx);
+  REQUIRE(fx.run().ok);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  const std::string target = fx.dir / "mine";
+  std::filesystem::create_directories(target);
+  run(std::string("chown ") + SshServer::kUser + " " + target + " && chmod o+x " +
+      fx.dir.path());
+  auto restored = restore_to_node(*fx.repo, *latest, {}, exec_node_as_root(false), target);
+  if (!restored) FAIL(restored.error().message());
+  std::string errors;
+  for (const auto& e : restored->report.errors) errors += e.message() + "\n";
+  INFO(errors);
+  CHECK_THAT(errors, Catch::Contains("ping"));  // the capability
+  CHECK_THAT(errors, Catch::Contains("null"));  // the device node
+  CHECK(output_of("cat " + target + fx.file("plain")) == "plain content");
+  CHECK(lstat_of(target + fx.file("linked/a")).st_ino ==
+        lstat_of(target + fx.file("linked/sub/c")).st_ino);
+  CHECK(lstat_of(target + fx.file("plain")).st_mode == lstat_of(fx.file("plain")).st_mode);
+  CHECK(output_of("getfattr -h --only-values -n user.note " + target + fx.file("noted")) ==
+        "hello world");
+  CHECK(uint64_t(lstat_of(target + fx.file("sparse")).st_blocks) * 512 < (4u << 20));
+  CHECK(S_ISFIFO(lstat_of(target + fx.file("fifo")).st_mode));
+  check_no_staging(target);
 }
 
 TEST_CASE("restore --to-node refuses an sftp node and an archive cut short changes nothing",
