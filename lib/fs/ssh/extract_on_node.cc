@@ -22,7 +22,10 @@ stage=$(mktemp -d .nbrestore.XXXXXXXX) || exit 3
 stage=${top%/}/$stage
 trap 'rm -rf -- "$stage"' EXIT
 trap 'exit 5' HUP INT TERM
-tar -x -p -f - -C "$stage" --xattrs --xattrs-include='*' --numeric-owner || status=1
+# GNU tar takes a name that is not UTF-8 as the bytes it is; it only warns about libarchive's
+# "hdrcharset=BINARY" that says so.
+tar -x -p -f - -C "$stage" --xattrs --xattrs-include='*' --numeric-owner \
+  --warning=no-unknown-keyword || status=1
 exec </dev/null
 if [ ! -f "$stage/$done" ] || [ -L "$stage/$done" ]; then
   say "the archive did not arrive whole; nothing on the node was changed"

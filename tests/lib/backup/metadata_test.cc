@@ -334,6 +334,27 @@ TEST_CASE(
   check_no_staging(target);
 }
 
+TEST_CASE("restore --to-node: names with newlines, quotes and bytes that are not UTF-8 arrive as "
+          "they are",
+          "[restore][ssh][hostile]") {
+  BackupFixture fx(nodes_under_test().at(0));
+  const std::vector<std::string> names = {"new\nline", "quote'\"$(x)", "latin1-\xe9\xff",
+                                          "-dash", ".hidden", "..dots", "sp ace/in\ndir"};
+  for (const auto& name : names) fx.write(name, "content of " + name);
+  REQUIRE(fx.run().ok);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  const std::string target = fx.dir / "node";
+  auto restored = restore_to_node(*fx.repo, *latest, {}, exec_node_as_root(), target);
+  REQUIRE(restored);
+  for (const auto& e : restored->report.errors) FAIL_CHECK(e.message());
+  for (const auto& name : names) {
+    INFO(name);
+    CHECK(read_whole(target + fx.file(name)) == "content of " + name);
+  }
+  check_no_staging(target);
+}
+
 TEST_CASE("restore --to-node refuses an sftp node and an archive cut short changes nothing",
           "[metadata][restore][ssh]") {
   BackupFixture fx(nodes_under_test().at(0));
