@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # nodebackup's S3 backend against restic's, on the same Ceph RGW (scripts/rgw.sh, started here
 # and stopped at the end) and the same generated tree: initial backup, no-change re-run, and a
-# re-run after P % of the files changed. Prints a markdown table of wall times (seconds).
-#   bash bench/s3.sh [--files N] [--total-mb M] [--change-pct P] [--work DIR]
+# re-run after P % of the files changed, in ROUNDS rounds (each into fresh repositories, the two
+# tools alternating), so each figure is a median. Prints a markdown table of the medians (wall
+# seconds) and restic's time over nodebackup's.
+#   bash bench/s3.sh [--files N] [--total-mb M] [--change-pct P] [--rounds R] [--work DIR]
 # Needs build/nodebackupd (scripts/build.sh) and restic (scripts/install-deps.sh --bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=100000 total_mb=400 pct=1 work=/var/tmp/nodebackup-s3-bench
+files=100000 total_mb=400 pct=1 rounds=3 work=/var/tmp/nodebackup-s3-bench
 while (($#)); do
   case $1 in
     --files) files=$2; shift 2 ;;
     --total-mb) total_mb=$2; shift 2 ;;
     --change-pct) pct=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
-    *) echo "usage: $0 [--files N] [--total-mb M] [--change-pct P] [--work DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--files N] [--total-mb M] [--change-pct P] [--rounds R] [--work DIR]" >&2; exit 2 ;;
   esac
 done
 root=$(pwd)
@@ -28,21 +31,21 @@ python3 bench/gen_tree.py "$work/tree" --files "$files" --total-mb "$total_mb" -
 printf 'AWS_ACCESS_KEY_ID=%s\nAWS_SECRET_ACCESS_KEY=%s\n' "$NB_RGW_ACCESS_KEY" "$NB_RGW_SECRET_KEY" \
   >"$work/credentials"
 chmod 600 "$work/credentials"
-python3 - "$work" "$NB_RGW_ENDPOINT" "$NB_RGW_REGION" <<'PY'
+# config ROUND: round R's config, a fresh prefix and state_dir.
+config() {
+  python3 - "$work" "$NB_RGW_ENDPOINT" "$NB_RGW_REGION" "$1" <<'PY'
 import json, sys
-work, endpoint, region = sys.argv[1:4]
-json.dump({"repository": "s3://nb-bench/repo", "state_dir": work + "/state",
+work, endpoint, region, r = sys.argv[1:5]
+json.dump({"repository": f"s3://nb-bench/repo{r}", "state_dir": f"{work}/state{r}",
            "control_socket": work + "/control.sock",
            "s3": {"endpoint": endpoint, "region": region, "credentials_file": work + "/credentials"},
            "nodes": [{"id": "01_node", "type": "local", "paths": [work + "/tree"]}]},
-          open(work + "/config.json", "w"), indent=2)
+          open(f"{work}/config{r}.json", "w"), indent=2)
 PY
+}
 
-# Untimed, as restic's init: the first write to a new cluster makes RGW create its data pools.
-build/nodebackupctl -c "$work/config.json" init >/dev/null
 export AWS_ACCESS_KEY_ID=$NB_RGW_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$NB_RGW_SECRET_KEY
-export RESTIC_PASSWORD=bench RESTIC_REPOSITORY="s3:$NB_RGW_ENDPOINT/restic-bench"
-restic init >/dev/null
+export RESTIC_PASSWORD=bench
 
 # Runs the command and prints its wall time in seconds.
 timed() {
@@ -53,20 +56,33 @@ timed() {
   end=$(date +%s.%N)
   python3 -c "print(f'{$end - $start:.2f}')"
 }
-nb() { "$root/build/nodebackupd" -c "$work/config.json" --run-once; }
+nb() { "$root/build/nodebackupd" -c "$work/config$r.json" --run-once; }
 rs() { restic backup --quiet "$work/tree"; }
 
 declare -A t
-t[nb_initial]=$(timed nb)
-t[rs_initial]=$(timed rs)
-t[nb_same]=$(timed nb)
-t[rs_same]=$(timed rs)
-python3 bench/mutate.py "$work/tree" --mode change --pct "$pct" --seed 2 --stamp 1 >/dev/null
-t[nb_changed]=$(timed nb)
-t[rs_changed]=$(timed rs)
+for ((r = 1; r <= rounds; r++)); do
+  config "$r"
+  # Untimed, as restic's init: the first write to a new cluster makes RGW create its pools.
+  build/nodebackupctl -c "$work/config$r.json" init >/dev/null
+  export RESTIC_REPOSITORY="s3:$NB_RGW_ENDPOINT/restic-bench$r"
+  restic init >/dev/null
+  # The tools take turns going first, so neither always meets a cold or a warm cache.
+  if ((r % 2)); then order="nb rs"; else order="rs nb"; fi
+  for tool in $order; do t[${tool}_initial]+="$(timed $tool) "; done
+  for tool in $order; do t[${tool}_same]+="$(timed $tool) "; done
+  python3 bench/mutate.py "$work/tree" --mode change --pct "$pct" --seed $((r + 1)) --stamp "$r" >/dev/null
+  for tool in $order; do t[${tool}_changed]+="$(timed $tool) "; done
+done
 
-echo "| $files files, $total_mb MiB, RGW on 127.0.0.1 | nodebackup (s) | restic (s) |"
-echo "|---|---|---|"
-echo "| initial backup | ${t[nb_initial]} | ${t[rs_initial]} |"
-echo "| no-change re-run | ${t[nb_same]} | ${t[rs_same]} |"
-echo "| $pct % changed | ${t[nb_changed]} | ${t[rs_changed]} |"
+# median "a b c" → the median; row LABEL KEY → a table row with restic's time over ours.
+median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(float, sys.argv[1:])):.2f}')" $1; }
+row() {
+  local a b
+  a=$(median "${t[nb_$2]}") b=$(median "${t[rs_$2]}")
+  echo "| $1 | $a | $b | $(python3 -c "print(f'{$b / $a:.1f}×')") | ${t[nb_$2]}/ ${t[rs_$2]}|"
+}
+echo "| $files files, $total_mb MiB, RGW on 127.0.0.1, median of $rounds | nodebackup (s) | restic (s) | restic / nodebackup | every run (nb / restic) |"
+echo "|---|---|---|---|---|"
+row "initial backup" initial
+row "no-change re-run" same
+row "$pct % changed" changed

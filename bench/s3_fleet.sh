@@ -2,17 +2,19 @@
 # The fleet on one S3 repository: one daemon backing up 4 nodes against two daemons with 2 nodes
 # each running at the same time (each its own state_dir), on the same RGW (scripts/rgw.sh) and
 # the same 4 generated trees. Prints the wall time of the whole fleet's initial backup and of a
-# no-change re-run, for both set-ups (fresh buckets each).
-#   bash bench/s3_fleet.sh [--files N-per-node] [--total-mb M-per-node] [--work DIR]
+# no-change re-run, for both set-ups (fresh buckets each), in ROUNDS rounds (the set-ups taking
+# turns going first): the medians, and every run.
+#   bash bench/s3_fleet.sh [--files N-per-node] [--total-mb M-per-node] [--rounds R] [--work DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=25000 total_mb=100 work=/var/tmp/nodebackup-s3-fleet
+files=25000 total_mb=100 rounds=3 work=/var/tmp/nodebackup-s3-fleet
 while (($#)); do
   case $1 in
     --files) files=$2; shift 2 ;;
     --total-mb) total_mb=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
-    *) echo "usage: $0 [--files N] [--total-mb M] [--work DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--files N] [--total-mb M] [--rounds R] [--work DIR]" >&2; exit 2 ;;
   esac
 done
 root=$(pwd)
@@ -43,25 +45,33 @@ json.dump({"repository": f"s3://{bucket}/fleet", "state_dir": f"{work}/state-{na
           open(f"{work}/{name}.json", "w"), indent=2)
 PY
 }
-config one one-daemon 1 2 3 4
-config a two-daemons 1 2
-config b two-daemons 3 4
-
-# Untimed: the first write to a new cluster makes RGW create its data pools, seconds that
-# belong to neither set-up.
-"$root/build/nodebackupctl" -c "$work/one.json" init >/dev/null
-"$root/build/nodebackupctl" -c "$work/a.json" init >/dev/null
-
 run() { "$root/build/nodebackupd" -c "$work/$1.json" --run-once >>"$work/$1.log" 2>&1; }
 seconds() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$@"; }
-both() { run a & local pa=$!; run b & local pb=$!; wait $pa; wait $pb; }
+one() { run "one$r"; }
+two() { run "a$r" & local pa=$!; run "b$r" & local pb=$!; wait $pa; wait $pb; }
 
 declare -A t
-for pass in initial same; do
-  s=$(date +%s.%N); run one; t[one_$pass]=$(seconds "$s" "$(date +%s.%N)")
-  s=$(date +%s.%N); both; t[two_$pass]=$(seconds "$s" "$(date +%s.%N)")
+for ((r = 1; r <= rounds; r++)); do
+  config "one$r" "one-daemon$r" 1 2 3 4
+  config "a$r" "two-daemons$r" 1 2
+  config "b$r" "two-daemons$r" 3 4
+  # Untimed: the first write to a new bucket, seconds that belong to neither set-up.
+  "$root/build/nodebackupctl" -c "$work/one$r.json" init >/dev/null
+  "$root/build/nodebackupctl" -c "$work/a$r.json" init >/dev/null
+  if ((r % 2)); then order="one two"; else order="two one"; fi
+  for pass in initial same; do
+    for setup in $order; do
+      s=$(date +%s.%N); $setup; t[${setup}_$pass]+="$(seconds "$s" "$(date +%s.%N)") "
+    done
+  done
 done
-echo "| 4 nodes × $files files, $total_mb MiB each | 1 daemon, 4 nodes (s) | 2 daemons, 2 nodes each (s) |"
-echo "|---|---|---|"
-echo "| initial backup of the fleet | ${t[one_initial]} | ${t[two_initial]} |"
-echo "| no-change re-run | ${t[one_same]} | ${t[two_same]} |"
+median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(float, sys.argv[1:])):.2f}')" $1; }
+row() {
+  local a b
+  a=$(median "${t[one_$2]}") b=$(median "${t[two_$2]}")
+  echo "| $1 | $a | $b | $(python3 -c "print(f'{$a / $b:.2f}×')") | ${t[one_$2]}/ ${t[two_$2]}|"
+}
+echo "| 4 nodes × $files files, $total_mb MiB each, median of $rounds | 1 daemon, 4 nodes (s) | 2 daemons, 2 nodes each (s) | speed-up | every run (1 / 2) |"
+echo "|---|---|---|---|---|"
+row "initial backup of the fleet" initial
+row "no-change re-run" same
