@@ -4,6 +4,7 @@
 // webhook requests); nothing sleeps.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <time.h>
 
 #include <csignal>
@@ -13,7 +14,9 @@
 #include "repo/repository.h"
 #include "repo/restore.h"
 #include "repo/verify.h"
+#include "support/rgw_fixture.h"
 #include "support/script_server.h"
+#include "support/test_config.h"
 
 using namespace nb;
 using namespace nb::test;
@@ -141,13 +144,24 @@ TEST_CASE("copy: a failing copy sends one copy_failed with the error, then copy_
   CHECK_THAT(table.out, Catch::Contains("copy to " + offsite + ": failed"));
   CHECK(count_kind(sink, "copy_failed") == 1);
 
+  // A restart remembers that the failure was reported: failing on, it sends nothing new.
+  d.signal(SIGTERM);
+  REQUIRE(d.wait_exit() == 0);
+  const auto state = json::parse(read_whole(f.state + "/copies.json"));
+  const int failures = state["copies"][0]["consecutive_failures"].get<int>();
+  CHECK(failures >= 3);
+  auto& restarted = f.start_ready();
+  restarted.wait_status(
+      [&](const json& s) { return s["copies"][0]["consecutive_failures"].get<int>() > failures; });
+  CHECK(count_kind(sink, "copy_failed") == 1);
+
   std::filesystem::remove(offsite);
   const auto recovered = sink.wait_for(1, event_kind("copy_recovered"), "copy_recovered");
   const auto back = json::parse(recovered[0]["body"].get<std::string>());
   CHECK(back["severity"] == "info");
   CHECK(back["copy_to"] == offsite);
   CHECK(back["counts"].contains("blobs_copied"));
-  const auto ok = wait_for_copy(d, [](const json& last) { return last["ok"] == true; });
+  const auto ok = wait_for_copy(restarted, [](const json& last) { return last["ok"] == true; });
   CHECK(ok["consecutive_failures"] == 0);
   CHECK(ok["state"] != "failing");
   CHECK(count_kind(sink, "copy_failed") == 1);
@@ -221,4 +235,40 @@ TEST_CASE("copy: --check-config names a bad copy entry", "[daemon][copy]") {
   const auto ok = run_process({NB_DAEMON_BIN, "-c", f.config, "--check-config"});
   CHECK(ok.exit_code == 0);
   CHECK_THAT(ok.out, Catch::Contains("copy (1):"));
+}
+
+TEST_CASE("copy: a scheduled copy into a bucket on the config's S3 store", "[s3][daemon][copy]") {
+  const auto& s3 = RgwServer::instance().settings();
+  DaemonFixture f;
+  const std::string credentials = f.dir / "s3-credentials";
+  write_file(credentials, "AWS_ACCESS_KEY_ID=" + s3.access_key +
+                              "\nAWS_SECRET_ACCESS_KEY=" + s3.secret_key + "\n");
+  ::chmod(credentials.c_str(), 0600);
+  const json s3_object = {
+      {"endpoint", s3.endpoint}, {"region", s3.region}, {"credentials_file", credentials}};
+  const std::string to = "s3://" + RgwServer::instance().new_bucket() + "/offsite";
+  f.write_config(DaemonFixture::local_node("01_node", f.src, "1h"),
+                 {{"s3", s3_object}, {"copy", {{{"to", to}, {"interval", "1s"}}}}});
+  auto& d = f.start_ready();
+  wait_for_runs(d, "01_node", 1);
+  const auto copy = wait_for_copy(
+      d, [](const json& last) { return last["ok"] == true && last["snapshots_present"] == 1; });
+  CHECK(copy["last_run"]["blobs_copied"] == 0);
+  d.signal(SIGTERM);
+  REQUIRE(d.wait_exit() == 0);
+
+  // The target as its own repository: nodebackupctl verifies and restores it.
+  const std::string offsite_config = f.dir / "offsite.json";
+  write_config(offsite_config,
+               test_config(f.dir / "offsite-view", DaemonFixture::local_node("01_node", f.src),
+                           {{"repository", to}, {"s3", s3_object}}));
+  const auto verified = run_process({NB_CTL_BIN, "-c", offsite_config, "verify"});
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+  TempDir restored;
+  const auto r = run_process({NB_CTL_BIN, "-c", offsite_config, "restore", "01_node", "latest",
+                              "--target", restored.path()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(describe_tree(restored.path() + f.src) == describe_tree(f.src));
 }
