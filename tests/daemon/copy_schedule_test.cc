@@ -66,7 +66,7 @@ int64_t seconds_of(const std::string& rfc3339) {
 }  // namespace
 
 TEST_CASE(
-    "copy: the daemon copies after a backup; the copy verifies and restores; "
+    "copy: the daemon copies after a backup, the copy verifies and restores, and "
     "a second copy sends nothing",
     "[daemon][copy]") {
   DaemonFixture f;
