@@ -112,4 +112,14 @@ Result<std::unique_ptr<repo::Repository>> open_repository(const config::Config& 
   return repo::Repository::open(std::move(*storage), options);
 }
 
+Result<std::unique_ptr<repo::Repository>> open_copy_target(const config::Config& config,
+                                                           const std::string& to) {
+  config::Config target;
+  target.source = config.source;
+  target.repository = to;
+  target.s3 = config.s3;
+  target.repository_password_file = config.repository_password_file;
+  return open_repository(target, /*create=*/true);
+}
+
 }  // namespace nb

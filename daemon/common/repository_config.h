@@ -38,4 +38,10 @@ Result<std::unique_ptr<repo::Storage>> open_configured_storage(const config::Con
 Result<std::unique_ptr<repo::Repository>> open_repository(const config::Config& config,
                                                           bool create);
 
+// The target of an off-site copy (`nodebackupctl copy --to`, the config's "copy"): the
+// repository at `to`, a directory or s3:// on the store of the config's "s3" object, with the
+// config's passphrase source, created plain if missing.
+Result<std::unique_ptr<repo::Repository>> open_copy_target(const config::Config& config,
+                                                           const std::string& to);
+
 }  // namespace nb

@@ -41,6 +41,30 @@ json node_json(const Node& n) {
   return j;
 }
 
+json copy_json(const Copy& c) {
+  json last = nullptr;
+  if (c.last_run) {
+    const auto& r = *c.last_run;
+    last = {{"ok", r.ok},
+            {"started", r.started},
+            {"finished", r.finished},
+            {"result", r.result},
+            {"error", optional_json(r.error)},
+            {"snapshots_copied", r.snapshots_copied},
+            {"snapshots_present", r.snapshots_present},
+            {"blobs_copied", r.blobs_copied},
+            {"bytes_copied", r.bytes_copied}};
+  }
+  return {{"to", c.to},
+          {"node", optional_json(c.node)},
+          {"state", c.state},
+          {"interval_s", c.interval_s},
+          {"next_run", optional_json(c.next_run)},
+          {"last_success", optional_json(c.last_success)},
+          {"consecutive_failures", c.consecutive_failures},
+          {"last_run", std::move(last)}};
+}
+
 // Reading: every field is checked for its type, and a missing or mistyped one names itself.
 class Reader {
  public:
@@ -115,6 +139,34 @@ Run read_run(Reader& r, const json& j) {
   return run;
 }
 
+Copy read_copy(Reader& c, const json& j) {
+  Copy copy;
+  copy.to = c.get<std::string>("to");
+  copy.node = c.optional_string("node");
+  copy.state = c.get<std::string>("state");
+  copy.interval_s = c.get<int64_t>("interval_s");
+  copy.next_run = c.optional_string("next_run");
+  copy.last_success = c.optional_string("last_success");
+  copy.consecutive_failures = c.get<int>("consecutive_failures");
+  const auto last = j.find("last_run");
+  if (last != j.end() && last->is_object()) {
+    Reader l(*last, c.where() + ".last_run");
+    copy.last_run = CopyRun{.ok = l.get<bool>("ok"),
+                            .started = l.get<std::string>("started"),
+                            .finished = l.get<std::string>("finished"),
+                            .result = l.get<std::string>("result"),
+                            .error = l.optional_string("error"),
+                            .snapshots_copied = l.get<uint64_t>("snapshots_copied"),
+                            .snapshots_present = l.get<uint64_t>("snapshots_present"),
+                            .blobs_copied = l.get<uint64_t>("blobs_copied"),
+                            .bytes_copied = l.get<uint64_t>("bytes_copied")};
+    c.adopt(l.error());
+  } else if (last != j.end() && !last->is_null()) {
+    c.bad("last_run");
+  }
+  return copy;
+}
+
 }  // namespace
 
 json to_json(const Run& run) {
@@ -133,6 +185,8 @@ json to_json(const Run& run) {
 json to_json(const Report& report) {
   auto nodes = json::array();
   for (const auto& n : report.nodes) nodes.push_back(node_json(n));
+  auto copies = json::array();
+  for (const auto& c : report.copies) copies.push_back(copy_json(c));
   return {{"ok", true},
           {"version", report.version},
           {"pid", report.pid},
@@ -144,7 +198,8 @@ json to_json(const Report& report) {
             {"dirty", report.store.dirty},
             {"last_snapshot", optional_json(report.store.last_snapshot)}}},
           {"running", report.running},
-          {"nodes", std::move(nodes)}};
+          {"nodes", std::move(nodes)},
+          {"copies", std::move(copies)}};
 }
 
 Result<Run> run_from_json(const json& j) {
@@ -231,6 +286,19 @@ Result<Report> report_from_json(const json& j) {
     }
     r.adopt(n.error());
     report.nodes.push_back(std::move(node));
+  }
+  // Optional: a daemon that predates scheduled copies does not send the key.
+  const auto copies = j.find("copies");
+  if (copies != j.end() && !copies->is_array()) r.bad("copies");
+  for (size_t i = 0; copies != j.end() && copies->is_array() && i < copies->size(); ++i) {
+    const std::string where = "status.copies[" + std::to_string(i) + "]";
+    if (!(*copies)[i].is_object()) {
+      r.adopt(Error("read status", where, EPROTO, "not an object"));
+      break;
+    }
+    Reader c((*copies)[i], where);
+    report.copies.push_back(read_copy(c, (*copies)[i]));
+    r.adopt(c.error());
   }
   if (r.error()) return std::unexpected(*r.error());
   return report;

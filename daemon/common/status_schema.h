@@ -54,6 +54,26 @@ struct Node {
   std::optional<std::string> cannot_capture;
 };
 
+// A scheduled copy's last run.
+struct CopyRun {
+  bool ok = false;
+  std::string started, finished;  // RFC 3339
+  std::string result;             // ok, failed
+  std::optional<std::string> error;
+  uint64_t snapshots_copied = 0, snapshots_present = 0, blobs_copied = 0, bytes_copied = 0;
+};
+
+// A scheduled copy (the config's "copy").
+struct Copy {
+  std::string to;
+  std::optional<std::string> node;  // absent: every node
+  std::string state;                // idle, queued, running, failing
+  int64_t interval_s = 0;
+  std::optional<std::string> next_run, last_success;
+  int consecutive_failures = 0;
+  std::optional<CopyRun> last_run;
+};
+
 struct Store {
   uint64_t entries = 0;
   uint64_t missing = 0;  // untrusted: "MISSING" or legacy
@@ -69,6 +89,7 @@ struct Report {
   Store store;
   uint64_t running = 0;
   std::vector<Node> nodes;
+  std::vector<Copy> copies;  // a daemon before scheduled copies sends none
 };
 
 nlohmann::json to_json(const Run& run);

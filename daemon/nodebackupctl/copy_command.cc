@@ -16,9 +16,7 @@ int copy(const Invocation& inv) {
   int code = kExitOk;
   auto from = open_repo(inv, code, &config);
   if (!from) return code;
-  config::Config target = config;
-  target.repository = inv.to;
-  auto to = open_repository(target, /*create=*/true);
+  auto to = open_copy_target(config, inv.to);
   if (!to) return failure(to.error());
   repo::CopyOptions options;
   options.node = inv.node;

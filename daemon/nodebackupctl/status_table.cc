@@ -50,6 +50,27 @@ std::string render(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+// The scheduled copies, under the nodes; nothing when none is configured.
+std::string copy_table(const std::vector<status::Copy>& copies, std::string& problem_lines) {
+  if (copies.empty()) return "";
+  std::vector<std::vector<std::string>> rows = {
+      {"COPY TO", "NODE", "STATE", "LAST RUN", "RESULT", "COPIED", "LAST SUCCESS", "NEXT RUN"}};
+  for (const auto& copy : copies) {
+    const auto& last = copy.last_run;
+    rows.push_back({copy.to, copy.node.value_or("all"), copy.state, last ? last->finished : "never",
+                    last ? last->result : "-",
+                    last ? fmt::format("{} snapshots, {} blobs, {}", last->snapshots_copied,
+                                       last->blobs_copied, format_bytes(last->bytes_copied))
+                         : "-",
+                    copy.last_success.value_or("never"), copy.next_run.value_or("-")});
+    if (last && !last->ok) {
+      problem_lines += fmt::format("copy to {}: failed {} time(s) in a row: {}\n", copy.to,
+                                   copy.consecutive_failures, last->error.value_or("-"));
+    }
+  }
+  return "\n" + render(rows);
+}
+
 }  // namespace
 
 std::string status_table(const status::Report& status) {
@@ -82,12 +103,13 @@ std::string status_table(const status::Report& status) {
                                  a.count, examples.empty() ? "" : ", e.g. ", examples);
     }
   }
+  const std::string copies = copy_table(status.copies, alarm_lines);
   return fmt::format("nodebackupd {} (pid {}), up {}s, config {}\n", status.version, status.pid,
                      status.uptime_s, status.config) +
          fmt::format("hash store: {} entries, {} untrusted, last snapshot {}\n\n",
                      status.store.entries, status.store.missing,
                      status.store.last_snapshot.value_or("never")) +
-         render(rows) + (alarm_lines.empty() ? "" : "\n" + alarm_lines);
+         render(rows) + copies + (alarm_lines.empty() ? "" : "\n" + alarm_lines);
 }
 
 std::string run_line(const std::string& node, const json& event) {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -37,6 +39,25 @@ std::vector<std::pair<std::string, uint64_t>> counts_of(const repo::RunCounts& c
 
 std::string alarm_key(const std::string& node, const std::string& kind) {
   return node + "/" + kind;
+}
+
+// Copy names hold slashes ("/mnt/offsite"); the prefix keeps them apart from node keys.
+constexpr std::string_view kCopyKeyPrefix = "copy ";
+
+std::string copy_key(const std::string& name) {
+  return std::string(kCopyKeyPrefix) + name;
+}
+
+bool copy_configured(const config::Config& config, const std::string& name) {
+  return std::any_of(config.copies.begin(), config.copies.end(),
+                     [&](const config::CopyTarget& copy) { return copy.name() == name; });
+}
+
+std::vector<std::pair<std::string, uint64_t>> copy_counts(const repo::CopyReport& r) {
+  return {{"snapshots_copied", r.snapshots_copied},
+          {"snapshots_present", r.snapshots_present},
+          {"blobs_copied", r.blobs_copied},
+          {"bytes_copied", r.bytes_copied}};
 }
 
 }  // namespace
@@ -75,9 +96,13 @@ void Alerts::apply(const config::Config& config) {
   });
   std::erase_if(failure_sent_,
                 [&](const auto& kv) { return config.find_node(kv.first) == nullptr; });
+  std::erase_if(copy_failure_sent_,
+                [&](const auto& kv) { return !copy_configured(config, kv.first); });
   std::erase_if(standing_, [&](const auto& kv) {
-    const auto& node = kv.second.event.node;
-    return !node.empty() && config.find_node(node) == nullptr;
+    const auto& event = kv.second.event;
+    if (!event.copy_to.empty())
+      return !copy_configured(config, kv.first.substr(kCopyKeyPrefix.size()));
+    return !event.node.empty() && config.find_node(event.node) == nullptr;
   });
 }
 
@@ -158,6 +183,51 @@ void Alerts::run_finished(const NodeSlot& slot, const std::vector<std::string>& 
     emit(event);
   }
   check_alarms(slot);
+}
+
+notify::Event Alerts::copy_failed_event(const CopySlot& slot) const {
+  const auto& h = slot.history;
+  auto event = make_event(notify::kCopyFailed, Severity::error, slot.copy.node);
+  event.copy_to = slot.copy.to;
+  if (h.last_run) event.error = h.last_run->error;
+  event.consecutive_failures = h.consecutive_failures;
+  event.summary = "copy to " + slot.copy.name() + " failed" +
+                  (event.error ? ": " + *event.error : std::string());
+  return event;
+}
+
+void Alerts::copy_finished(const CopySlot& slot) {
+  const auto& h = slot.history;
+  if (!h.last_run) return;
+  const std::string& name = slot.copy.name();
+  bool& sent = copy_failure_sent_[name];
+  if (!h.last_run->ok && !sent) {
+    sent = true;
+    emit(copy_failed_event(slot), copy_key(name));
+  } else if (h.last_run->ok && sent) {
+    auto event = make_event(notify::kCopyRecovered, Severity::info, slot.copy.node);
+    event.copy_to = slot.copy.to;
+    event.counts = copy_counts(h.last_run->report);
+    event.summary = "copy to " + name + " ok again: " + repo::copy_summary(h.last_run->report);
+    sent = false;
+    clear(copy_key(name));
+    emit(event);
+  }
+}
+
+void Alerts::copy_failing(const CopySlot& slot) {
+  const std::string& name = slot.copy.name();
+  if (slot.history.consecutive_failures == 0 || copy_failure_sent_[name]) return;
+  copy_failure_sent_[name] = true;
+  auto& standing = standing_[copy_key(name)];
+  standing.event = copy_failed_event(slot);
+  standing.sent_ns.clear();
+  // Taken as sent now: renotify resends it one interval after the restart.
+  for (auto& sender : senders_) {
+    if (notify::matches(sender->target(), standing.event)) {
+      standing.sent_ns[sender->target().name] = standing.event.time_ns;
+    }
+  }
 }
 
 void Alerts::check_alarms(const NodeSlot& slot) {

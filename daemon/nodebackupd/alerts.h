@@ -1,9 +1,10 @@
 // Turns what happens to the nodes into events for the operator (DESIGN §9 "Being told") and
 // hands each to the targets whose matcher takes it: a run failed (after the node's
 // failures_before_notify runs in a row) or recovered, an alarm raised or cleared, a hook
-// failed; and every run's start and end for ping targets. Lives on the event loop, which it
-// never blocks: delivery is the TargetSenders' (one thread per target). A standing alarm or
-// failure is not sent again until it clears or the target's renotify interval has passed.
+// failed, a scheduled copy failed or recovered; and every run's start and end for ping targets.
+// Lives on the event loop, which it never blocks: delivery is the TargetSenders' (one thread per
+// target). A standing alarm or failure is not sent again until it clears or the target's renotify
+// interval has passed.
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "nodebackupd/copy_slot.h"
 #include "nodebackupd/health.h"
 #include "nodebackupd/node_slot.h"
 #include "nodebackupd/target_sender.h"
@@ -38,6 +40,13 @@ class Alerts {
   // After the slot's record holds the finished run: run_finished, run_failed or
   // run_recovered, hook failures, then the node's alarms.
   void run_finished(const NodeSlot& slot, const std::vector<std::string>& hook_failures);
+  // After a scheduled copy ended (not interrupted), its history updated: copy_failed at the
+  // first failure in a row (standing, so renotified like run_failed), copy_recovered at the
+  // first success after it.
+  void copy_finished(const CopySlot& slot);
+  // At start, for a copy whose history says it was failing: its failure was reported before
+  // the restart, so it is standing again (renotified, not sent anew) and a success recovers it.
+  void copy_failing(const CopySlot& slot);
   // The node's alarms as they stand now, against what was last seen: raised and cleared.
   void check_alarms(const NodeSlot& slot);
   // The repository's own alarms (repository_space), the same way.
@@ -67,6 +76,7 @@ class Alerts {
   void emit(const notify::Event& event, const std::string& standing_key = {});
   void clear(const std::string& standing_key);
   void diff_alarms(const std::string& node, const std::map<std::string, Alarm>& now);
+  notify::Event copy_failed_event(const CopySlot& slot) const;
 
   boost::asio::io_context& io_;
   std::string host_;
@@ -75,6 +85,7 @@ class Alerts {
   std::map<std::string, int> failures_before_notify_;          // node → from its config
   std::map<std::string, std::map<std::string, Alarm>> known_;  // node ("" repository) → alarms
   std::map<std::string, bool> failure_sent_;                   // node → run_failed was sent
+  std::map<std::string, bool> copy_failure_sent_;  // CopyTarget::name() → copy_failed was sent
   std::map<std::string, Standing> standing_;
   bool stopped_ = false;
 };

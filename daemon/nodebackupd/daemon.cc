@@ -63,6 +63,7 @@ Daemon::~Daemon() {
   dashboard_.reset();
   aux_.join();  // its tasks use the store and the repository
   scheduler_.reset();
+  copies_.reset();
 }
 
 int Daemon::run() {
@@ -99,6 +100,7 @@ Result<> Daemon::start() {
   // The snapshot records tell how long each node has gone without a backup, the daemon's own
   // downtime included: a node stale before the daemon started is reported now.
   scheduler_->apply(config_, latest_snapshots(*repo_));
+  start_copies();
   if (config_.http) {
     auto dashboard = http::Dashboard::start(io_, *this, *repo_, *config_.http);
     if (!dashboard) return std::unexpected(dashboard.error());
@@ -144,8 +146,8 @@ void Daemon::begin_stop(const char* why) {
     return;
   }
   stopping_ = true;
-  spdlog::info("{}: stopping; {} running job(s) stop at their next checkpoint", why,
-               scheduler_->running());
+  spdlog::info("{}: stopping; {} running job(s) and {} copy(ies) stop at their next checkpoint",
+               why, scheduler_->running(), copies_->running());
   notifier_.stopping();
   reporter_.stop();
   watch_timer_.cancel();
@@ -162,17 +164,34 @@ void Daemon::begin_stop(const char* why) {
     if (auto r = keeper_.save_now(); !r) spdlog::error("{}", r.error().message());
     std::_Exit(kExitOk);
   });
-  scheduler_->stop([this] {
-    if (auto r = keeper_.save_now(); !r) spdlog::error("hash store: {}", r.error().message());
-    // What the last runs had to say gets a few seconds to go out; a hung target does not
-    // hold the exit up longer.
-    alerts_.stop(std::chrono::steady_clock::now() + kNotifyDrain);
-    // Drained, not stopped: with the last timer and the signals gone, run() returns once the
-    // handlers already queued (replies to clients, say) have run.
-    stop_deadline_.cancel();
-    watchdog_timer_.cancel();
-    signals_.cancel();
+  running_schedulers_ = 2;
+  scheduler_->stop([this] { after_jobs(); });
+  copies_->stop([this] { after_jobs(); });
+}
+
+void Daemon::after_jobs() {
+  if (--running_schedulers_ > 0) return;
+  if (auto r = keeper_.save_now(); !r) spdlog::error("hash store: {}", r.error().message());
+  // What the last runs had to say gets a few seconds to go out; a hung target does not
+  // hold the exit up longer.
+  alerts_.stop(std::chrono::steady_clock::now() + kNotifyDrain);
+  // Drained, not stopped: with the last timer and the signals gone, run() returns once the
+  // handlers already queued (replies to clients, say) have run.
+  stop_deadline_.cancel();
+  watchdog_timer_.cancel();
+  signals_.cancel();
+}
+
+void Daemon::start_copies() {
+  copies_ = std::make_unique<CopyScheduler>(io_, chores_, *repo_, config_.state_dir);
+  copies_->load();
+  copies_->on_finished([this](const CopySlot& slot) {
+    alerts_.copy_finished(slot);
+    if (!stopping_) reporter_.after_run(facts(), *scheduler_, config_.metrics_textfile);
+    maybe_prune();
   });
+  copies_->apply(config_);
+  for (const auto& [name, slot] : copies_->copies()) alerts_.copy_failing(*slot);
 }
 
 void Daemon::after_run(const NodeSlot& finished, const JobOutcome& outcome) {
@@ -189,10 +208,13 @@ void Daemon::after_run(const NodeSlot& finished, const JobOutcome& outcome) {
 }
 
 // With "prune_interval" set, the repository is pruned after a backup, at most that often, at a
-// moment no other backup runs: prune takes the repository lock exclusively, and queued backups
-// wait for it rather than the other way round.
+// moment no other backup or copy runs: prune takes the repository lock exclusively, and queued
+// backups and copies wait for it rather than the other way round.
 void Daemon::maybe_prune() {
-  if (!config_.prune_interval || pruning_ || stopping_ || scheduler_->running() > 0) return;
+  if (!config_.prune_interval || pruning_ || stopping_ || scheduler_->running() > 0 ||
+      copies_->running() > 0) {
+    return;
+  }
   const int64_t due = last_prune_ns_ + std::chrono::nanoseconds(*config_.prune_interval).count();
   if (last_prune_ns_ != 0 && now_ns() < due) return;
   pruning_ = true;
@@ -235,8 +257,13 @@ void Daemon::notify_test(const std::optional<std::string>& target,
 
 DaemonFacts Daemon::facts() const {
   DaemonFacts facts{config_.source,  started_ns_,        store_.stats(), last_node_,
-                    alerts_.stats(), repository_alarms_, std::nullopt};
+                    alerts_.stats(), repository_alarms_, std::nullopt,   {}};
   if (config_.repository_space) facts.repository_space = space_.last();
+  if (copies_) {
+    for (const auto& [name, slot] : copies_->copies()) {
+      facts.copies.push_back({slot->copy, slot->state(), slot->next_run_ns, slot->history});
+    }
+  }
   return facts;
 }
 

@@ -22,6 +22,7 @@
 #include "nodebackupd/alerts.h"
 #include "nodebackupd/control_requests.h"
 #include "nodebackupd/control_server.h"
+#include "nodebackupd/copy_scheduler.h"
 #include "nodebackupd/http/dashboard.h"
 #include "nodebackupd/notifier.h"
 #include "nodebackupd/reporter.h"
@@ -50,6 +51,9 @@ class Daemon final : private DaemonControl {
   void finish_reload(Result<config::Config> loaded, LatestRuns latest);
   void begin_stop(const char* why);
   void after_run(const NodeSlot& slot, const JobOutcome& outcome);
+  void start_copies();
+  // Once the backups and the copies have both ended.
+  void after_jobs();
   void maybe_prune();
   void pet_watchdog();
   // Every node's stale alarm, the repository's space, and renotify, at a steady pace.
@@ -82,6 +86,7 @@ class Daemon final : private DaemonControl {
   StoreKeeper keeper_;
   std::unique_ptr<repo::Repository> repo_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<CopyScheduler> copies_;
   ControlRequests requests_{*this};
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<http::Dashboard> dashboard_;  // with "http" configured
@@ -99,7 +104,8 @@ class Daemon final : private DaemonControl {
   bool reloading_ = false;
   bool stopping_ = false;
   bool pruning_ = false;
-  int64_t last_prune_ns_ = 0;  // 0: not since start, so the first backup is followed by one
+  int running_schedulers_ = 0;  // while stopping: the schedulers not yet idle
+  int64_t last_prune_ns_ = 0;   // 0: not since start, so the first backup is followed by one
 };
 
 // Newest complete snapshot's finish time per node, so a restarted daemon knows which nodes

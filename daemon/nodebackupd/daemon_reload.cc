@@ -72,6 +72,7 @@ void Daemon::finish_reload(Result<config::Config> loaded, LatestRuns latest) {
     config_ = std::move(*loaded);
     alerts_.apply(config_);
     scheduler_->apply(config_, latest);
+    copies_->apply(config_);
     for (const auto& id : added) {
       auto& slot = *scheduler_->nodes().at(id);
       slot.health.check_store(store_.untrusted(id, kAlarmExamples), now_ns());
@@ -83,8 +84,8 @@ void Daemon::finish_reload(Result<config::Config> loaded, LatestRuns latest) {
     alerts_.check_repository_alarms(repository_alarms_);
     watch_timer_.cancel();
     arm_watch();
-    spdlog::info("reloaded {}: {} nodes; added: {}; removed: {}", config_.source,
-                 config_.nodes.size(), node_list(added), node_list(removed));
+    spdlog::info("reloaded {}: {} nodes; added: {}; removed: {}; {} copies", config_.source,
+                 config_.nodes.size(), node_list(added), node_list(removed), config_.copies.size());
   }
   if (!stopping_) notifier_.ready(status_line(facts(), *scheduler_));
   auto waiters = std::move(reload_waiters_);

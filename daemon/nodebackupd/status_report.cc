@@ -40,6 +40,29 @@ status::Node node_status(const NodeSlot& slot) {
   return n;
 }
 
+status::Copy copy_status(const CopyFacts& c) {
+  status::Copy out{.to = c.copy.to,
+                   .node = c.copy.node.empty() ? std::nullopt : std::optional(c.copy.node),
+                   .state = c.state,
+                   .interval_s = c.copy.interval.count(),
+                   .next_run = time_or_none(c.next_run_ns),
+                   .last_success = time_or_none(c.history.last_success_ns),
+                   .consecutive_failures = c.history.consecutive_failures,
+                   .last_run = std::nullopt};
+  if (const auto& run = c.history.last_run) {
+    out.last_run = status::CopyRun{.ok = run->ok,
+                                   .started = rfc3339(run->started_ns),
+                                   .finished = rfc3339(run->finished_ns),
+                                   .result = run->ok ? "ok" : "failed",
+                                   .error = run->error,
+                                   .snapshots_copied = run->report.snapshots_copied,
+                                   .snapshots_present = run->report.snapshots_present,
+                                   .blobs_copied = run->report.blobs_copied,
+                                   .bytes_copied = run->report.bytes_copied};
+  }
+  return out;
+}
+
 // One metric family: HELP and TYPE, then a sample per node.
 class Family {
  public:
@@ -161,6 +184,34 @@ void notify_metrics(std::string& out, const DaemonFacts& facts) {
   }
 }
 
+// A label value as the exposition format wants it: a path may hold '"', '\\' or a line break.
+std::string label_value(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
+
+void copy_metrics(std::string& out, const DaemonFacts& facts) {
+  if (facts.copies.empty()) return;
+  Family success(out, "nodebackup_copy_last_success_timestamp_seconds", "gauge",
+                 "When the scheduled copy last succeeded (0: never).");
+  Family failures(out, "nodebackup_copy_consecutive_failures", "gauge",
+                  "Failed runs of the scheduled copy in a row.");
+  Family bytes(out, "nodebackup_copy_last_run_copied_bytes", "gauge",
+               "Content the scheduled copy's last run sent to its target.");
+  for (const auto& c : facts.copies) {
+    const auto label = fmt::format("to=\"{}\",node=\"{}\"", label_value(c.copy.to), c.copy.node);
+    success.sample(label, seconds(c.history.last_success_ns));
+    failures.sample(label, c.history.consecutive_failures);
+    bytes.sample(label, c.history.last_run
+                            ? static_cast<double>(c.history.last_run->report.bytes_copied)
+                            : 0);
+  }
+}
+
 nlohmann::json time_json(int64_t ns) {
   return ns > 0 ? nlohmann::json(rfc3339(ns)) : nlohmann::json(nullptr);
 }
@@ -210,8 +261,10 @@ nlohmann::json status_json(const DaemonFacts& facts, const Scheduler& scheduler)
                                   .dirty = facts.store.dirty,
                                   .last_snapshot = time_or_none(facts.store.last_snapshot_ns)},
                         .running = scheduler.running(),
-                        .nodes = {}};
+                        .nodes = {},
+                        .copies = {}};
   for (const auto& [id, slot] : scheduler.nodes()) report.nodes.push_back(node_status(*slot));
+  for (const auto& copy : facts.copies) report.copies.push_back(copy_status(copy));
   auto out = status::to_json(report);
   out["notify"] = notify_json(facts);
   out["repository"] = repository_json(facts);
@@ -243,6 +296,7 @@ std::string metrics_text(const DaemonFacts& facts, const Scheduler& scheduler) {
   run_metrics(out, scheduler);
   node_metrics(out, scheduler);
   notify_metrics(out, facts);
+  copy_metrics(out, facts);
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nodebackupd/copy_slot.h"
 #include "nodebackupd/health.h"
 #include "nodebackupd/scheduler.h"
 #include "nodebackupd/space_watch.h"
@@ -15,6 +16,14 @@
 #include "store/hash_store.h"
 
 namespace nb::daemon {
+
+// A scheduled copy as status and metrics show it: a CopySlot's data, without its timer.
+struct CopyFacts {
+  config::CopyTarget copy;
+  std::string state;
+  int64_t next_run_ns = 0;
+  CopyHistory history;
+};
 
 struct DaemonFacts {
   std::string config_path;
@@ -24,6 +33,7 @@ struct DaemonFacts {
   std::vector<TargetStats> notify;       // each notification target, in the config's order
   std::map<std::string, Alarm> repository_alarms;
   std::optional<SpaceSample> repository_space;  // when repository_space is checked
+  std::vector<CopyFacts> copies;                // in name order
 };
 
 nlohmann::json status_json(const DaemonFacts& facts, const Scheduler& scheduler);

@@ -149,6 +149,18 @@ struct S3Config {
   bool operator==(const S3Config&) const = default;
 };
 
+// An off-site copy the daemon makes on a schedule (nodebackupctl copy's work): the complete
+// snapshots the target lacks, with the blobs they need, of every node or of one.
+struct CopyTarget {
+  std::string to;  // a directory, or "s3://bucket/prefix" on the store of the config's "s3"
+  std::chrono::seconds interval{std::chrono::hours(24)};
+  std::string node;  // empty: every node
+  bool operator==(const CopyTarget&) const = default;
+
+  // What the daemon calls it in logs, status and events: "/mnt/offsite" or "s3://b/p (02_node)".
+  std::string name() const { return node.empty() ? to : to + " (" + node + ")"; }
+};
+
 struct Config {
   std::string source;  // the file it was read from
   // A directory, or "s3://bucket/prefix" (then `s3` says where the store is).
@@ -165,7 +177,8 @@ struct Config {
   std::vector<NodeConfig> nodes;
   std::vector<NotifyTarget> notify;
   std::optional<RepositorySpace> repository_space;  // unset: not checked
-  std::optional<S3Config> s3;                       // set when the repository is s3://
+  std::optional<S3Config> s3;                       // set when the repository or a copy is s3://
+  std::vector<CopyTarget> copies;                   // the "copy" array; (to, node) pairs unique
 
   const NodeConfig* find_node(std::string_view id) const;        // nullptr if absent
   const NotifyTarget* find_target(std::string_view name) const;  // nullptr if absent

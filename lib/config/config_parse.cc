@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 #include "config/config_values.h"
+#include "config/copy_parse.h"
 #include "config/http_parse.h"
 #include "config/json_fields.h"
 #include "config/json_syntax.h"
@@ -66,7 +67,7 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
       root_value, FieldPath(source),
       {"repository", "state_dir", "control_socket", "store_snapshot_interval",
        "max_concurrent_jobs", "prune_interval", "metrics_textfile", "repository_password_file",
-       "defaults", "nodes", "http", "notify", "repository_space", "s3"});
+       "defaults", "nodes", "http", "notify", "repository_space", "s3", "copy"});
   if (!root) return std::unexpected(root.error());
   Config config;
   config.source = source;
@@ -75,6 +76,10 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
   // Nodes come last: their known_hosts default needs state_dir.
   const auto nodes = [&](const Json& value, const FieldPath& at) {
     return detail::read_nodes(value, at, defaults, config.state_dir);
+  };
+  // Copies after everything they are checked against: the repository, the nodes, "s3".
+  const auto copies = [&](const Json& value, const FieldPath& at) {
+    return detail::read_copies(value, at, config);
   };
   const auto read = detail::run_steps({
       [&] {
@@ -108,6 +113,7 @@ Result<Config> read_config(const Json& root_value, const std::string& source) {
                               detail::read_repository_space);
       },
       [&] { return optional_field(*root, "s3", config.s3, detail::read_s3); },
+      [&] { return optional_field(*root, "copy", config.copies, copies); },
   });
   if (!read) return std::unexpected(read.error());
   if (config.repository.starts_with("s3://") && !config.s3) {

@@ -121,6 +121,13 @@ std::string describe(const Config& config) {
     out += "notify (" + std::to_string(config.notify.size()) + "):\n";
     for (const NotifyTarget& target : config.notify) out += describe_target(target);
   }
+  if (!config.copies.empty()) {
+    out += "copy (" + std::to_string(config.copies.size()) + "):\n";
+    for (const CopyTarget& copy : config.copies) {
+      out += "  " + copy.to + ": " + (copy.node.empty() ? "every node" : "node " + copy.node) +
+             ", every " + format_duration(copy.interval) + "\n";
+    }
+  }
   return out;
 }
 

@@ -12,11 +12,11 @@ namespace nb::config::detail {
 namespace {
 
 // What a matcher may name: the events, and the alarms those events are about.
-constexpr std::array<std::string_view, 13> kKnownKinds = {
-    "run_started",    "run_finished",     "run_failed",           "run_recovered",
-    "alarm_raised",   "alarm_cleared",    "hook_failed",          "test",
-    "stale",          "repository_space", "writeback_incomplete", "diff_ineffective",
-    "store_untrusted"};
+constexpr std::array<std::string_view, 15> kKnownKinds = {
+    "run_started",          "run_finished",     "run_failed",     "run_recovered",
+    "alarm_raised",         "alarm_cleared",    "hook_failed",    "test",
+    "copy_failed",          "copy_recovered",   "stale",          "repository_space",
+    "writeback_incomplete", "diff_ineffective", "store_untrusted"};
 
 bool has_control_or_space(const std::string& text) {
   return std::any_of(text.begin(), text.end(),

@@ -22,6 +22,7 @@ nlohmann::json to_json(const Event& e) {
       {"repeat", e.repeat},
       {"time", rfc3339(e.time_ns)}};
   if (e.ok) j["ok"] = *e.ok;
+  if (!e.copy_to.empty()) j["copy_to"] = e.copy_to;
   return j;
 }
 

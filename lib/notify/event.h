@@ -26,6 +26,9 @@ inline constexpr const char* kAlarmRaised = "alarm_raised";
 inline constexpr const char* kAlarmCleared = "alarm_cleared";
 inline constexpr const char* kHookFailed = "hook_failed";
 inline constexpr const char* kTest = "test";
+// A scheduled off-site copy (the config's "copy") failed, or succeeded after one that did.
+inline constexpr const char* kCopyFailed = "copy_failed";
+inline constexpr const char* kCopyRecovered = "copy_recovered";
 
 struct Event {
   std::string kind;
@@ -40,11 +43,13 @@ struct Event {
   int consecutive_failures = 0;
   bool repeat = false;  // a standing alarm sent again after the target's renotify interval
   int64_t time_ns = 0;
-  std::string host;  // the backup server
+  std::string host;     // the backup server
+  std::string copy_to;  // copy_failed, copy_recovered: the copy's target ("to")
 };
 
 // {"version": 1, "host", "node", "kind", "severity", "summary", "alarm", "error", "ok",
-//  "counts": {...}, "examples": [...], "consecutive_failures", "repeat", "time"}
+//  "counts": {...}, "examples": [...], "consecutive_failures", "repeat", "time"}, and "ok"
+// for run_finished, "copy_to" for the copy events.
 nlohmann::json to_json(const Event& event);
 
 // "nodebackup 02_node: run failed" — a subject line or a notification's title.

@@ -15,13 +15,22 @@ bool same_ids(const Repository& a, const Repository& b) {
   return a.blob_id(kProbe) == b.blob_id(kProbe);
 }
 
+bool stop_requested(const CopyOptions& options) {
+  return options.stop_requested && options.stop_requested();
+}
+
 Result<> copy_blobs(const Repository& from, Repository& to, const BlobSet& blobs,
-                    const RepoLock& to_lock, CopyReport& report) {
+                    const RepoLock& to_lock, const CopyOptions& options, CopyReport& report) {
   // In id order, so a re-run after an interruption packs the same way.
   std::vector<BlobId> ids(blobs.begin(), blobs.end());
   std::sort(ids.begin(), ids.end());
   BlobBatch batch(to);
   for (const auto& id : ids) {
+    // What is batched so far is committed: an interrupted copy keeps its progress.
+    if (stop_requested(options)) {
+      report.interrupted = true;
+      break;
+    }
     if (to.has_blob(id)) continue;
     const auto where = from.locate(id);
     if (!where) continue;  // missing in the source: its verify reports it
@@ -73,10 +82,14 @@ Result<CopyReport> copy_snapshots(Repository& from, Repository& to, const CopyOp
   if (missing.empty()) return report;
   auto blobs = reachable_blobs(from, missing);
   if (!blobs) return std::unexpected(blobs.error());
-  if (auto r = copy_blobs(from, to, *blobs, *to_lock, report); !r) {
+  if (auto r = copy_blobs(from, to, *blobs, *to_lock, options, report); !r) {
     return std::unexpected(r.error());
   }
   for (const auto& record : missing) {
+    if (report.interrupted || stop_requested(options)) {
+      report.interrupted = true;
+      break;
+    }
     if (auto r = to_lock->check(); !r) return std::unexpected(r.error());
     if (auto r = to.write_snapshot(record); !r) return std::unexpected(r.error());
     ++report.snapshots_copied;
@@ -87,7 +100,8 @@ Result<CopyReport> copy_snapshots(Repository& from, Repository& to, const CopyOp
 std::string copy_summary(const CopyReport& report) {
   return "copy: " + std::to_string(report.snapshots_copied) + " snapshots copied (" +
          std::to_string(report.snapshots_present) + " already there), " +
-         std::to_string(report.blobs_copied) + " blobs, " + format_bytes(report.bytes_copied);
+         std::to_string(report.blobs_copied) + " blobs, " + format_bytes(report.bytes_copied) +
+         (report.interrupted ? " (interrupted)" : "");
 }
 
 }  // namespace nb::repo

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "repo/repository.h"
@@ -16,6 +17,9 @@ namespace nb::repo {
 
 struct CopyOptions {
   std::string node;  // empty: every node
+  // Asked between blobs and between snapshot records (the daemon is stopping): the blobs
+  // copied so far are committed, and the copy returns with `interrupted` set.
+  std::function<bool()> stop_requested;
 };
 
 struct CopyReport {
@@ -23,6 +27,7 @@ struct CopyReport {
   uint64_t snapshots_present = 0;  // already in the target
   uint64_t blobs_copied = 0;
   uint64_t bytes_copied = 0;  // plaintext bytes of the copied blobs
+  bool interrupted = false;   // stopped on request; a re-run finishes it
 };
 
 // Holds both repositories' locks shared (as a backup does): a prune of either waits. Complete

@@ -8,6 +8,25 @@ using namespace nb;
 
 namespace {
 
+status::Copy copy_sample() {
+  return {.to = "s3://offsite/fleet",
+          .node = "02_node",
+          .state = "failing",
+          .interval_s = 21600,
+          .next_run = "2026-12-01T10:01:00Z",
+          .last_success = "2026-11-30T10:00:00Z",
+          .consecutive_failures = 1,
+          .last_run = status::CopyRun{.ok = false,
+                                      .started = "2026-12-01T10:00:00Z",
+                                      .finished = "2026-12-01T10:00:30Z",
+                                      .result = "failed",
+                                      .error = "connect refused",
+                                      .snapshots_copied = 0,
+                                      .snapshots_present = 0,
+                                      .blobs_copied = 0,
+                                      .bytes_copied = 0}};
+}
+
 status::Report sample() {
   status::Run run{.ok = false,
                   .started = "2026-12-01T10:00:00Z",
@@ -39,7 +58,8 @@ status::Report sample() {
           .config = "/etc/nodebackup/config.json",
           .store = {.entries = 10, .missing = 2, .dirty = true, .last_snapshot = std::nullopt},
           .running = 0,
-          .nodes = {node}};
+          .nodes = {node},
+          .copies = {copy_sample()}};
 }
 
 }  // namespace
@@ -55,6 +75,31 @@ TEST_CASE("status schema: a report survives the round trip through JSON", "[stat
   REQUIRE(back);
   CHECK(status::to_json(*back) == json);
   CHECK(back->nodes.at(0).alarms.at(0).examples.at(1) == "/etc/b");
+  CHECK(json["copies"][0]["to"] == "s3://offsite/fleet");
+  CHECK(json["copies"][0]["last_run"]["error"] == "connect refused");
+  CHECK(back->copies.at(0).node == "02_node");
+}
+
+TEST_CASE("status schema: copies are optional, and checked when present", "[status][copy]") {
+  auto json = status::to_json(sample());
+  json.erase("copies");  // a daemon from before scheduled copies
+  auto back = status::report_from_json(json);
+  REQUIRE(back);
+  CHECK(back->copies.empty());
+  json = status::to_json(sample());
+  json["copies"][0]["last_run"]["blobs_copied"] = -1;
+  auto bad = status::report_from_json(json);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("status.copies[0].last_run.blobs_copied"));
+  json = status::to_json(sample());
+  json["copies"][0]["node"] = nullptr;
+  json["copies"][0]["last_run"] = nullptr;
+  back = status::report_from_json(json);
+  REQUIRE(back);
+  CHECK_FALSE(back->copies.at(0).node);
+  CHECK_FALSE(back->copies.at(0).last_run);
+  json["copies"] = "none";
+  CHECK_FALSE(status::report_from_json(json));
 }
 
 TEST_CASE("status schema: a reply of the wrong shape names the field", "[status]") {

@@ -135,3 +135,29 @@ TEST_CASE("notify: a command target's environment", "[notify]") {
   CHECK(std::find(env.begin(), env.end(),
                   "NB_EVENT_ERROR=connect refused  Bcc: evil@example.org") != env.end());
 }
+
+TEST_CASE("notify: copy events name their target and are matchable by kind", "[notify][copy]") {
+  notify::Event e;
+  e.kind = notify::kCopyFailed;
+  e.severity = config::Severity::error;
+  e.copy_to = "s3://offsite/fleet";
+  e.summary = "copy to s3://offsite/fleet failed: connection refused";
+  e.error = "connection refused";
+  e.consecutive_failures = 1;
+  e.host = "backup1";
+  const auto j = notify::to_json(e);
+  CHECK(j["kind"] == "copy_failed");
+  CHECK(j["copy_to"] == "s3://offsite/fleet");
+  CHECK(j["node"].is_null());
+  CHECK(notify::title(e) == "nodebackup backup1: copy failed");
+  CHECK_FALSE(notify::to_json(failed_event()).contains("copy_to"));
+
+  auto t = target(config::NotifyType::webhook);
+  CHECK(notify::matches(t, e));  // a state change: every target hears of it by default
+  t.match.kinds = {"copy_failed", "copy_recovered"};
+  CHECK(notify::matches(t, e));
+  CHECK_FALSE(notify::matches(t, failed_event()));
+  t.match.kinds = {"run_failed"};
+  CHECK_FALSE(notify::matches(t, e));
+  CHECK_FALSE(notify::matches(target(config::NotifyType::ping), e));
+}

@@ -104,3 +104,30 @@ TEST_CASE("copy into a repository that names blobs differently is refused before
   CHECK(copied.error().detail().find("names blobs differently") != std::string::npos);
   CHECK((*target)->snapshots("01_node")->empty());
 }
+
+TEST_CASE("copy stopped on request keeps what it copied, and a re-run finishes it", "[copy]") {
+  BackupFixture fx(local_node());
+  fx.make_files(4);
+  REQUIRE(fx.run().ok);
+  TempDir dir;
+  auto target = open_plain(repo::open_local_storage(dir.path()));
+  int asked = 0;
+  repo::CopyOptions options;
+  options.stop_requested = [&] { return ++asked > 2; };  // after two blobs
+  auto first = repo::copy_snapshots(*fx.repo, *target, options);
+  REQUIRE(first);
+  CHECK(first->interrupted);
+  CHECK(first->snapshots_copied == 0);
+  CHECK(first->blobs_copied == 2);
+  CHECK_THAT(repo::copy_summary(*first), Catch::EndsWith("(interrupted)"));
+  auto verified = repo::verify(*target, {});
+  REQUIRE(verified);
+  CHECK(verified->problems.empty());
+
+  auto second = repo::copy_snapshots(*fx.repo, *target, {});
+  REQUIRE(second);
+  CHECK_FALSE(second->interrupted);
+  CHECK(second->snapshots_copied == 1);
+  CHECK(second->blobs_copied > 0);
+  CHECK(restored(*target, fx.src) == restored(*fx.repo, fx.src));
+}
