@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <random>
 #include <sstream>
 
 #include "common/node_target.h"
@@ -13,6 +15,41 @@ namespace nb {
 
 namespace {
 
+// The control members' name: random, so that no entry of a snapshot can be taken for one.
+std::string control_name() {
+  std::random_device random;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%08x%08x", random(), random());
+  return ".nbrestore-control-" + std::string(hex);
+}
+
+// The script's own lines: after its "start" (a login shell's start-up output comes before),
+// up to its "end STATUS", which must be there.
+Result<std::vector<std::string>> script_lines(const std::string& output, const std::string& where,
+                                              const CommandOutcome& outcome) {
+  constexpr std::string_view kStart = "nodebackup restore: start\n";
+  constexpr std::string_view kEnd = "nodebackup restore: end ";
+  const auto start = output.find(kStart);
+  std::vector<std::string> lines;
+  bool ended = false;
+  std::istringstream in(start == std::string::npos ? output : output.substr(start + kStart.size()));
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(kEnd)) {
+      ended = true;
+    } else if (!line.empty()) {
+      lines.push_back(line);
+    }
+  }
+  if (start == std::string::npos ||
+      (!ended && (outcome.exit_code == 0 || outcome.exit_code == 1))) {
+    std::string said = output.substr(0, 2000);
+    if (said.size() < output.size()) said.append("...");
+    return fail("restore on node", where, 0,
+                "the node's script did not run to its end (" + outcome.describe() + "): " + said);
+  }
+  return lines;
+}
+
 Result<NodeRestore> restore_over_ssh(const repo::Repository& repo,
                                      const repo::SnapshotRecord& record,
                                      const std::vector<std::string>& paths,
@@ -21,25 +58,26 @@ Result<NodeRestore> restore_over_ssh(const repo::Repository& repo,
   if (!connection) return std::unexpected(connection.error());
   NodeRestore out;
   out.where = (*connection)->where() + ":" + target;
-  const fs::ssh::ExtractRequest request{target, ".nbrestore-done" + temp_suffix()};
+  const fs::ssh::ExtractRequest request{target, control_name()};
   auto outcome =
       fs::ssh::extract_on_node(**connection, request, [&](const OutputSink& write) -> Result<> {
-        auto archive = repo::write_restore_archive(repo, record, paths, request.done_name, write);
+        auto archive = repo::write_restore_archive(repo, record, paths, request.control, write);
         if (!archive) return std::unexpected(archive.error());
         out.report = std::move(archive->restore);
         return {};
       });
   if (!outcome) return std::unexpected(outcome.error());
-  std::string said = outcome->output.substr(0, 2000);
-  if (said.size() < outcome->output.size()) said.append("...");
-  if (outcome->exit_code == 3 || outcome->exit_code == 4 || outcome->signal != 0 ||
-      (outcome->exit_code != 0 && outcome->exit_code != 1)) {
+  auto lines = script_lines(outcome->output, out.where, *outcome);
+  if (!lines) return std::unexpected(lines.error());
+  if (outcome->exit_code != 0 && outcome->exit_code != 1) {
+    std::string said;
+    for (const auto& line : *lines) said += (said.empty() ? "" : "; ") + line;
     return fail("restore on node", out.where, 0, outcome->describe() + ": " + said);
   }
-  // What the node's tar and the script reported, a line each: the entries not put in place.
-  std::istringstream lines(outcome->output);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty()) out.report.errors.push_back(Error("restore on node", out.where, 0, line));
+  // What the node's tar and the script reported, a line each: entries not put in place, or
+  // put in place without an attribute.
+  for (const auto& line : *lines) {
+    out.report.errors.push_back(Error("restore on node", out.where, 0, line));
   }
   if (outcome->exit_code != 0 && out.report.errors.empty()) {
     out.report.errors.push_back(Error("restore on node", out.where, 0, outcome->describe()));

@@ -11,6 +11,7 @@
 #include "repo/browse.h"
 #include "repo/chunk_list.h"
 #include "repo/file_content.h"
+#include "repo/format/chunker.h"
 
 namespace nb::repo {
 
@@ -29,8 +30,9 @@ using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
 
 class ArchiveWriter {
  public:
-  ArchiveWriter(const Repository& repo, const Sink& out, ArchiveReport& report)
-      : repo_(repo), out_(out), report_(report), a_(archive_write_new()) {}
+  ArchiveWriter(const Repository& repo, const Sink& out, const std::string& control,
+                ArchiveReport& report)
+      : repo_(repo), out_(out), control_(control), report_(report), a_(archive_write_new()) {}
   ~ArchiveWriter() { archive_write_free(a_); }
   ArchiveWriter(const ArchiveWriter&) = delete;
   ArchiveWriter& operator=(const ArchiveWriter&) = delete;
@@ -54,18 +56,33 @@ class ArchiveWriter {
     return {};
   }
 
+  // The control members (extract_on_node.h): the discard list, the regular files, the proof.
+  Result<> control() {
+    std::string discard;
+    for (const auto& member : report_.discard) discard += member + '\0';
+    std::sort(files_.begin(), files_.end());  // bytewise, as `LC_ALL=C sort -z`
+    std::string files;
+    for (const auto& record : files_) files += record + '\0';
+    if (auto r = last(control_ + ".discard", discard); !r) return r;
+    if (auto r = last(control_ + ".files", files); !r) return r;
+    return last(control_, "complete");
+  }
+
   // A plain file at the root, after everything else.
   Result<> last(const std::string& member, const std::string& content) {
     TreeEntry e;
     e.mode = 0600;
     e.size = content.size();
-    if (auto r = header(member, e, nullptr); !r) return r;
+    auto r = header(member, e, nullptr);
+    if (!r) return std::unexpected(r.error());
+    if (!*r) return fail("write restore archive", member, 0, "cannot be archived");
     return data(content, member);
   }
 
-  // A directory above a restored path: the snapshot's entry where it has one.
-  Result<> parent(const std::string& member, const Result<TreeEntry>& described) {
-    if (!emitted_.insert(member).second) return {};
+  // A directory above a restored path: the snapshot's entry where it has one. False when it
+  // could not be archived (reported): the path below it is left out.
+  Result<bool> parent(const std::string& member, const Result<TreeEntry>& described) {
+    if (!emitted_.insert(member).second) return true;
     TreeEntry e;
     if (described && described->type == FileType::directory) {
       e = *described;
@@ -84,7 +101,9 @@ class ArchiveWriter {
         return file(member, e, shown);
       case FileType::directory: {
         if (emitted_.insert(member).second) {
-          if (auto r = header(member, e, nullptr); !r) return r;
+          auto r = header(member, e, nullptr);
+          if (!r) return std::unexpected(r.error());
+          if (!*r) return {};
           ++report_.restore.directories;
         }
         return children(member, e, shown);
@@ -93,7 +112,9 @@ class ArchiveWriter {
       case FileType::fifo:
       case FileType::char_device:
       case FileType::block_device: {
-        if (auto r = header(member, e, nullptr); !r) return r;
+        auto r = header(member, e, nullptr);
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return {};
         ++(e.type == FileType::symlink ? report_.restore.symlinks : report_.restore.specials);
         return {};
       }
@@ -110,17 +131,18 @@ class ArchiveWriter {
       report_.restore.errors.push_back(tree.error());
       return {};
     }
-    const std::string* previous = nullptr;
+    std::set<std::string_view> seen;
     for (const auto& child : tree->entries) {
       const std::string child_shown = shown == "/" ? "/" + child.name : shown + "/" + child.name;
       // One name once: a crafted listing naming a symlink and a directory alike could
-      // otherwise have the node's tar write through the one into the other.
-      if (!safe_name(child.name) || (previous && *previous == child.name)) {
+      // otherwise have the node's tar write through the one into the other. The control
+      // members' names are the writer's own.
+      if (!safe_name(child.name) || !seen.insert(child.name).second ||
+          (member.empty() && !control_.empty() && child.name.starts_with(control_))) {
         report_.restore.errors.push_back(
             Error("restore", child_shown, 0, "unsafe or repeated entry name refused"));
         continue;
       }
-      previous = &child.name;
       const std::string child_member = member.empty() ? child.name : member + "/" + child.name;
       if (auto r = entry(child_member, child, child_shown); !r) return r;
     }
@@ -145,10 +167,11 @@ class ArchiveWriter {
     return Error("write restore archive", op, archive_errno(a_), why ? why : "libarchive failed");
   }
 
-  // The header of `e` at `member`; `regions` is the data of a sparse file.
-  Result<> header(const std::string& member, const TreeEntry& e,
-                  const std::vector<std::pair<uint64_t, uint64_t>>* regions,
-                  const std::string& hardlink = {}) {
+  // The header of `e` at `member`; `regions` is the data of a sparse file. False when this entry
+  // alone could not be archived (reported).
+  Result<bool> header(const std::string& member, const TreeEntry& e,
+                      const std::vector<std::pair<uint64_t, uint64_t>>* regions,
+                      const std::string& hardlink = {}) {
     EntryPtr entry(archive_entry_new());
     archive_entry* x = entry.get();
     archive_entry_set_pathname(x, member.c_str());
@@ -193,8 +216,15 @@ class ArchiveWriter {
       default:
         break;
     }
-    if (archive_write_header(a_, x) < ARCHIVE_WARN) return std::unexpected(error(member));
-    return {};
+    const int r = archive_write_header(a_, x);
+    if (r == ARCHIVE_FAILED) {  // this entry only (a name or value the format cannot hold)
+      const char* why = archive_error_string(a_);
+      report_.restore.errors.push_back(
+          Error("restore", member, 0, why ? why : "cannot be archived"));
+      return false;
+    }
+    if (r < ARCHIVE_WARN) return std::unexpected(error(member));
+    return true;
   }
 
   Result<> data(std::string_view bytes, const std::string& member) {
@@ -212,8 +242,11 @@ class ArchiveWriter {
       // A listing is not trusted to name the same inode for different content: such a path
       // carries its own content.
       if (it != links_.end() && it->second.size == e.size && e.xxh3 && it->second.xxh3 == *e.xxh3) {
-        if (auto r = header(member, e, nullptr, it->second.member); !r) return r;
+        auto r = header(member, e, nullptr, it->second.member);
+        if (!r) return std::unexpected(r.error());
+        if (!*r) return {};
         ++report_.restore.hardlinks;
+        files_.push_back(std::to_string(e.size) + " " + member);
         return {};
       }
     }
@@ -231,15 +264,29 @@ class ArchiveWriter {
         return {};
       }
     }
+    // A size its chunks cannot hold is a crafted listing: refused before the header, which
+    // would make the archive carry that many zeros.
+    if (e.size > chunks->size() * ChunkSizes::kMax) {
+      report_.restore.errors.push_back(
+          Error("restore", shown, 0, "refused: its recorded size exceeds what its chunks hold"));
+      return {};
+    }
     std::optional<std::vector<std::pair<uint64_t, uint64_t>>> regions;
     if (e.sparse) {
       regions = data_regions(e, shown);
       if (!regions) return {};
     }
-    if (auto r = header(member, e, regions ? &*regions : nullptr); !r) return r;
-    // The sparse writer takes the whole content and leaves the holes out itself.
+    auto headed = header(member, e, regions ? &*regions : nullptr);
+    if (!headed) return std::unexpected(headed.error());
+    if (!*headed) return {};
+    // The sparse writer takes the whole content and leaves the holes out itself. Content
+    // beyond the recorded size (a crafted listing) is not sent: the file then fails its
+    // check below and is discarded.
     Result<> sink_failed;
+    uint64_t sent = 0;
     auto written = read_file_content(repo_, e, shown, [&](std::string_view chunk) -> Result<> {
+      chunk = chunk.substr(0, static_cast<size_t>(std::min<uint64_t>(chunk.size(), e.size - sent)));
+      sent += chunk.size();
       auto r = data(chunk, member);
       if (!r) sink_failed = r;
       return r;
@@ -254,6 +301,7 @@ class ArchiveWriter {
     }
     ++report_.restore.files;
     report_.restore.bytes += e.size;
+    files_.push_back(std::to_string(e.size) + " " + member);
     if (e.links > 1) links_[{e.dev, e.inode}] = Linked{member, e.size, *e.xxh3};
     return {};
   }
@@ -292,10 +340,13 @@ class ArchiveWriter {
 
   const Repository& repo_;
   const Sink& out_;
+  const std::string& control_;
   ArchiveReport& report_;
   archive* a_;
   std::optional<Error> sink_error_;
-  std::set<std::string> emitted_;                          // directory members
+  std::set<std::string> emitted_;
+  std::vector<std::string> files_;  // "SIZE MEMBER" of every regular file written // directory
+                                    // members
   std::map<std::pair<uint64_t, uint64_t>, Linked> links_;  // by (dev, inode)
 };
 
@@ -303,10 +354,10 @@ class ArchiveWriter {
 
 Result<ArchiveReport> write_restore_archive(const Repository& repo, const SnapshotRecord& record,
                                             const std::vector<std::string>& paths,
-                                            const std::string& done_member,
+                                            const std::string& control,
                                             const std::function<Result<>(std::string_view)>& out) {
   ArchiveReport report;
-  ArchiveWriter writer(repo, out, report);
+  ArchiveWriter writer(repo, out, control, report);
   if (auto r = writer.open(); !r) return std::unexpected(r.error());
   std::vector<std::string> wanted = paths;
   if (wanted.empty()) {
@@ -315,6 +366,9 @@ Result<ArchiveReport> write_restore_archive(const Repository& repo, const Snapsh
   for (const auto& path : wanted) {
     auto parts = path_components(path);
     auto entry = parts ? find_entry(repo, record, path) : std::unexpected(parts.error());
+    if (entry && !control.empty() && !parts->empty() && parts->front().starts_with(control)) {
+      entry = fail("restore", path, 0, "unsafe entry name refused");
+    }
     if (!entry) {
       report.restore.errors.push_back(entry.error());
       continue;
@@ -325,20 +379,21 @@ Result<ArchiveReport> write_restore_archive(const Repository& repo, const Snapsh
     } else {
       std::string member;
       std::string above;
-      for (size_t i = 0; r && i + 1 < parts->size(); ++i) {
+      bool described = true;
+      for (size_t i = 0; described && i + 1 < parts->size(); ++i) {
         member += (member.empty() ? "" : "/") + (*parts)[i];
         above += "/" + (*parts)[i];
-        r = writer.parent(member, find_entry(repo, record, above));
+        auto parent = writer.parent(member, find_entry(repo, record, above));
+        if (!parent) return std::unexpected(parent.error());
+        described = *parent;
       }
       member += (member.empty() ? "" : "/") + parts->back();
-      if (r) r = writer.entry(member, *entry, path);
+      if (described) r = writer.entry(member, *entry, path);
     }
     if (!r) return std::unexpected(r.error());
   }
-  if (!done_member.empty()) {
-    std::string list;
-    for (const auto& member : report.discard) list += member + '\0';
-    if (auto r = writer.last(done_member, list); !r) return std::unexpected(r.error());
+  if (!control.empty()) {
+    if (auto r = writer.control(); !r) return std::unexpected(r.error());
   }
   if (auto r = writer.close(); !r) return std::unexpected(r.error());
   return report;

@@ -32,11 +32,12 @@ inline constexpr int64_t kUndescribedMtime = 0;
 // Writes the archive of `paths` (absolute paths in the snapshot; all roots when empty) to
 // `out`, which receives whole 10 KiB tar records. Entries that cannot be archived (an unsafe
 // name, missing content) are left out and reported; fails only when `out` fails. With
-// `done_member`, the last member is a file of that name at the root holding the `discard`
-// list, NUL-separated: the receiver knows from it that the archive arrived whole.
+// `control`, the archive ends with the control members fs/ssh/extract_on_node.h describes
+// (the discard list, the regular files and their sizes, the proof), and no entry of the
+// snapshot may take a name at the root that starts with it.
 Result<ArchiveReport> write_restore_archive(const Repository& repo, const SnapshotRecord& record,
                                             const std::vector<std::string>& paths,
-                                            const std::string& done_member,
+                                            const std::string& control,
                                             const std::function<Result<>(std::string_view)>& out);
 
 }  // namespace nb::repo

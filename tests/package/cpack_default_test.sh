@@ -2,7 +2,7 @@
 # A packager's plain build: `cmake` with no install prefix, then `cpack -G DEB`. The package
 # must put the programs where its unit starts them (/usr/sbin, /usr/bin), whatever prefix
 # CMake would otherwise default to.
-#   tests/package/cpack_default_test.sh BUILD_DIR     (a configured, built tree: scripts/build.sh --release)
+#   tests/package/cpack_default_test.sh BUILD_DIR     (a configured, built tree: build-deb/ after packaging/build-deb.sh)
 set -euo pipefail
 dir=$1
 out=$(mktemp -d)

@@ -5,9 +5,11 @@
 //    relative to one it already entered, checking that the directory it arrived in is the one
 //    it looked at (device and inode), and renames entries in by name, which replaces a symlink
 //    at that name instead of following it;
-//  - temp then rename: nothing in the target changes before the whole archive has arrived, and
-//    each entry appears by rename(2) (copied by mv where the target below is another
-//    filesystem);
+//  - temp then rename: nothing in the target changes before the whole archive has arrived and
+//    every file in it is whole on the node's disk, and each entry appears by rename(2) (where a
+//    directory of the target is another filesystem, its entries are staged again on it);
+//  - the staging directory is held open and reached through /proc/self/fd only, so a local
+//    user who renames it or plants a symlink at its name redirects nothing;
 //  - never outside the target: the archive's names are relative and checked by its writer, and
 //    tar refuses ".." and absolute names besides.
 // It needs what the exec transport needs (GNU tar, find's coreutils) and, for the extended
@@ -22,15 +24,20 @@
 
 namespace nb::fs::ssh {
 
-// The last member the archive must hold, at its root: proof that it arrived whole. Its content
-// is the NUL-separated list of members to delete before anything is put in place.
+// The archive ends with three control members at its root, named CONTROL.discard (members to
+// delete before anything is put in place, NUL-separated), CONTROL.files (every regular file as
+// "SIZE PATH", NUL-terminated, sorted bytewise: what the stage must hold) and CONTROL, last,
+// holding "complete": proof that the whole archive arrived.
 struct ExtractRequest {
-  std::string target;     // a directory on the node ("/" for the node itself); made if missing
-  std::string done_name;  // the proof member's name: random per restore
+  std::string target;   // a directory on the node ("/" for the node itself); made if missing
+  std::string control;  // the control members' name: random per restore
 };
 
-// Exit status 0: everything was put in place; 1: some entries were not (the output says which);
-// 3: the target cannot be used; 4: the archive did not arrive whole, nothing was changed.
+// The script's output (stdout and stderr together) has a line "nodebackup restore: start"
+// before its own lines and "nodebackup restore: end STATUS" after them. Exit status 0:
+// everything was put in place; 1: some entries were not, or lack an attribute (the lines say
+// which); 3: the target cannot be used; 4: the archive did not arrive whole, or the node could
+// not store all of it: nothing was changed.
 Result<CommandOutcome> extract_on_node(SshConnection& c, const ExtractRequest& request,
                                        const std::function<Result<>(const OutputSink&)>& produce);
 

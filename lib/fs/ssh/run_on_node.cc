@@ -201,9 +201,17 @@ Result<CommandOutcome> feed_on_node(
   };
   if (auto r = produce(write); !r) return std::unexpected(r.error());
   while (libssh2_channel_send_eof(ch) == LIBSSH2_ERROR_EAGAIN) wait_briefly(c);
+  // The command may work long after its input ended, saying nothing; a node that neither
+  // answers nor ends within this is given up on.
+  constexpr auto kQuietLimit = std::chrono::hours(1);
+  auto last_heard = Clock::now();
   while (!libssh2_channel_eof(ch)) {
     const bool got = drain_both();
     if (!error) return std::unexpected(error.error());
+    if (got) last_heard = Clock::now();
+    if (Clock::now() - last_heard > kQuietLimit) {
+      return fail("run", c.where(), ETIMEDOUT, "the node said nothing for an hour", true);
+    }
     if (!got) wait_briefly(c);
   }
   drain_both();

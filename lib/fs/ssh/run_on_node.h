@@ -32,7 +32,8 @@ Result<CommandOutcome> stream_on_node(SshConnection& c, const std::string& comma
 // window is full, reading the command's stdout and stderr meanwhile (together, capped, into the
 // outcome), so a command that reports much cannot stall it. A writer error (the command ended
 // before reading everything, the link broke) ends `produce`'s work and is returned. Then the
-// input is closed and the command waited for. `command` goes to the remote shell as it is.
+// input is closed and the command waited for (given up after an hour without a word from it).
+// `command` goes to the remote shell as it is.
 Result<CommandOutcome> feed_on_node(
     SshConnection& c, const std::string& command,
     const std::function<Result<>(const OutputSink& write)>& produce);

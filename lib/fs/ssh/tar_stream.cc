@@ -4,8 +4,8 @@
 #include <archive_entry.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 #include <optional>
 

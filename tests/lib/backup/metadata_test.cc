@@ -225,6 +225,16 @@ config::NodeConfig exec_node_as_root(bool root = true) {
   return node;
 }
 
+// A tmpfs mounted for a test, unmounted when it ends however it ends.
+struct Mounted {
+  std::string path;
+  Mounted(const std::string& at, const std::string& options) : path(at) {
+    std::filesystem::create_directories(at);
+    run("mount -t tmpfs -o " + options + " nbtest-tmpfs " + at);
+  }
+  ~Mounted() { (void)std::system(("umount " + path).c_str()); }
+};
+
 // No staging directory is left behind in `dir`.
 void check_no_staging(const std::string& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -278,6 +288,8 @@ TEST_CASE("restore --to-node writes the snapshot onto an exec node, never throug
     std::filesystem::create_directory_symlink(outside, there + "/linked/sub");
     std::filesystem::remove(there + "/noted");
     std::filesystem::create_symlink(outside + "/victim", there + "/noted");
+    std::filesystem::remove(there + "/pair1");
+    std::filesystem::create_directory_symlink(outside, there + "/pair1");
     auto again = restore_to_node(*fx.repo, *latest, {}, node, target);
     REQUIRE(again);
     for (const auto& e : again->report.errors) FAIL_CHECK(e.message());
@@ -288,6 +300,20 @@ TEST_CASE("restore --to-node writes the snapshot onto an exec node, never throug
     CHECK(std::filesystem::is_regular_file(std::filesystem::symlink_status(there + "/noted")));
     outside_unchanged();
     check_no_staging(target);
+  }
+
+  SECTION("a directory of the node that is another filesystem: its entries are staged on it") {
+    const std::string there = target + fx.src;
+    std::filesystem::remove_all(there + "/linked");
+    Mounted tmpfs(there + "/linked", "size=16m,mode=0755");
+    auto again = restore_to_node(*fx.repo, *latest, {}, node, target);
+    REQUIRE(again);
+    for (const auto& e : again->report.errors) FAIL_CHECK(e.message());
+    check_restored(fx, target);  // the links within linked/ too
+    CHECK(lstat_of(there + "/linked/a").st_dev != lstat_of(there + "/plain").st_dev);
+    check_no_staging(there + "/linked");
+    check_no_staging(target);
+    outside_unchanged();
   }
 
   SECTION("one path, into the node's own tree") {
@@ -314,8 +340,7 @@ TEST_CASE(
   REQUIRE(latest);
   const std::string target = fx.dir / "mine";
   std::filesystem::create_directories(target);
-  run(std::string("chown ") + SshServer::kUser + " " + target + " && chmod o+x " +
-      fx.dir.path());
+  run(std::string("chown ") + SshServer::kUser + " " + target + " && chmod o+x " + fx.dir.path());
   auto restored = restore_to_node(*fx.repo, *latest, {}, exec_node_as_root(false), target);
   if (!restored) FAIL(restored.error().message());
   std::string errors;
@@ -334,12 +359,13 @@ TEST_CASE(
   check_no_staging(target);
 }
 
-TEST_CASE("restore --to-node: names with newlines, quotes and bytes that are not UTF-8 arrive as "
-          "they are",
-          "[restore][ssh][hostile]") {
+TEST_CASE(
+    "restore --to-node: names with newlines, quotes and bytes that are not UTF-8 arrive as "
+    "they are",
+    "[restore][ssh][hostile]") {
   BackupFixture fx(nodes_under_test().at(0));
-  const std::vector<std::string> names = {"new\nline", "quote'\"$(x)", "latin1-\xe9\xff",
-                                          "-dash", ".hidden", "..dots", "sp ace/in\ndir"};
+  const std::vector<std::string> names = {"new\nline", "quote'\"$(x)", "latin1-\xe9\xff", "-dash",
+                                          ".hidden",   "..dots",       "sp ace/in\ndir"};
   for (const auto& name : names) fx.write(name, "content of " + name);
   REQUIRE(fx.run().ok);
   auto latest = fx.repo->find_snapshot("01_node", "latest");
@@ -353,6 +379,29 @@ TEST_CASE("restore --to-node: names with newlines, quotes and bytes that are not
     CHECK(read_whole(target + fx.file(name)) == "content of " + name);
   }
   check_no_staging(target);
+}
+
+TEST_CASE("restore --to-node onto a node that cannot store it all changes nothing",
+          "[metadata][restore][ssh]") {
+  BackupFixture fx(nodes_under_test().at(0));
+  fx.write("small", "small");
+  fx.write("big", random_bytes(4 << 20, 1));
+  REQUIRE(fx.run().ok);
+  auto latest = fx.repo->find_snapshot("01_node", "latest");
+  REQUIRE(latest);
+  const std::string target = fx.dir / "small-disk";
+  Mounted tmpfs(target, "size=1m");
+  write_file(target + "/keep", "kept");
+  auto restored = restore_to_node(*fx.repo, *latest, {}, exec_node_as_root(), target);
+  REQUIRE_FALSE(restored);
+  CHECK_THAT(restored.error().message(), Catch::Contains("No space left on device"));
+  CHECK_THAT(restored.error().message(), Catch::Contains("nothing on the node was changed"));
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(target)) {
+    names.push_back(e.path().filename());
+  }
+  CHECK(names == std::vector<std::string>{"keep"});
+  CHECK(read_whole(target + "/keep") == "kept");
 }
 
 TEST_CASE("restore --to-node refuses an sftp node and an archive cut short changes nothing",
@@ -383,5 +432,21 @@ TEST_CASE("restore --to-node refuses an sftp node and an archive cut short chang
   REQUIRE(outcome);
   CHECK(outcome->exit_code == 4);
   CHECK_THAT(outcome->output, Catch::Contains("did not arrive whole"));
+  CHECK(std::filesystem::is_empty(target));
+
+  // A whole archive whose list of files the stage does not match (a file the node stored
+  // short): nothing is put in place either.
+  const std::string made = fx.dir / "made";
+  write_file(made + "/a", "twelve bytes");
+  write_file(made + "/C.discard", "");
+  write_file(made + "/C.files", std::string("999 a") + '\0');
+  write_file(made + "/C", "complete");
+  run("tar -cf " + made + ".tar -C " + made + " a C.discard C.files C");
+  auto mismatch = fs::ssh::extract_on_node(
+      **c, {target, "C"},
+      [&](const OutputSink& write) -> Result<> { return write(read_whole(made + ".tar")); });
+  REQUIRE(mismatch);
+  CHECK(mismatch->exit_code == 4);
+  CHECK_THAT(mismatch->output, Catch::Contains("could not store all it was sent"));
   CHECK(std::filesystem::is_empty(target));
 }
