@@ -101,6 +101,10 @@ Result<NodeRestore> restore_to_node(const repo::Repository& repo,
                                     const repo::SnapshotRecord& record,
                                     const std::vector<std::string>& requested,
                                     const config::NodeConfig& node, const std::string& target) {
+  if (!target.starts_with('/')) {
+    return fail("restore --to-node", target, EINVAL,
+                "the target on the node must be an absolute path");
+  }
   const std::vector<std::string> paths = node_restore_paths(record, requested);
   if (paths.empty()) return fail("restore --to-node", node.id, ENOENT, "nothing to restore");
   if (node.type == config::NodeType::local) {
