@@ -59,7 +59,7 @@ via_server() {
     rsync -aHAX --numeric-ids -e "$ssh_cmd" "$work/staging-$r/" "root@127.0.0.1:$work/dest-via-$r/"
 }
 floor() {
-  rsync -aHAX --numeric-ids -e "$ssh_cmd" "$work/tree/" "root@127.0.0.1:$work/dest-floor-$r$work/tree/"
+  rsync -aHAX --numeric-ids -e "$ssh_cmd" "$work/tree/" "root@127.0.0.1:$work/dest-floor-$r/"
 }
 
 declare -A t
