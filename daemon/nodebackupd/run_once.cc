@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
 #include "backup/backup_job.h"
 #include "common/exit_codes.h"
 #include "common/repository_config.h"
@@ -61,19 +66,33 @@ int run_once(const config::Config& config, const std::vector<std::string>& node_
     spdlog::error("{}", repo.error().message());
     return kExitFailure;
   }
-  bool all_ok = true;
-  for (const auto* node : nodes) {
-    all_ok = run_node(*node, store, **repo) && all_ok;
-    // Saved after each node, so a crash later in the run does not cost this node's work.
-    const int64_t save_start = now_ns();
-    auto saved = store.save(config.state_dir);
-    spdlog::debug("hash store: saved in {:.3f}s", static_cast<double>(now_ns() - save_start) / 1e9);
-    if (!saved) {
-      spdlog::error("hash store: {}", saved.error().message());
-      all_ok = false;
+  // As many nodes at once as the daemon runs (max_concurrent_jobs): each a thread of its own,
+  // sharing the store and the repository as the daemon's workers do.
+  std::atomic<size_t> next{0};
+  std::atomic<bool> all_ok{true};
+  std::mutex save_mutex;
+  const auto worker = [&] {
+    for (size_t i; (i = next++) < nodes.size();) {
+      if (!run_node(*nodes[i], store, **repo)) all_ok = false;
+      // Saved after each node, so a crash later in the run does not cost this node's work.
+      const std::lock_guard saving(save_mutex);
+      const int64_t save_start = now_ns();
+      auto saved = store.save(config.state_dir);
+      spdlog::debug("hash store: saved in {:.3f}s",
+                    static_cast<double>(now_ns() - save_start) / 1e9);
+      if (!saved) {
+        spdlog::error("hash store: {}", saved.error().message());
+        all_ok = false;
+      }
     }
-  }
-  return all_ok ? kExitOk : kExitFailure;
+  };
+  const size_t workers =
+      std::min(nodes.size(), static_cast<size_t>(std::max(1, config.max_concurrent_jobs)));
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < workers; ++i) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  return all_ok.load() ? kExitOk : kExitFailure;
 }
 
 }  // namespace nb

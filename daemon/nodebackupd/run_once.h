@@ -1,4 +1,5 @@
-// `nodebackupd --run-once`: back up every node (or the named ones) once, then exit.
+// `nodebackupd --run-once`: back up every node (or the named ones) once, as many at once as
+// max_concurrent_jobs allows (as the daemon does), then exit.
 #pragma once
 
 #include <string>

@@ -154,3 +154,29 @@ TEST_CASE("a corrupt hash store does not stop a run: warning, then a full read",
   CHECK(list.back()["new"] == 6);
   CHECK(list.back()["bytes_stored"] == 0);
 }
+
+TEST_CASE("run-once backs up max_concurrent_jobs nodes at once", "[cli]") {
+  // Each node's before hook marks that it started and waits (bounded) for the other's mark: run
+  // one after the other, the first would give up waiting and fail.
+  TempDir marks;
+  const auto barrier = [&](const std::string& mine, const std::string& theirs) {
+    return "touch " + marks / mine + "; i=0; while [ ! -e " + marks / theirs +
+           " ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; [ -e " + marks / theirs + " ]";
+  };
+  Setup s;
+  write_file(s.dir / "src2/f", "two");
+  auto nodes = nlohmann::json::array(
+      {{{"id", "01_node"},
+        {"type", "local"},
+        {"paths", {s.src}},
+        {"hooks", {{"before", barrier("one", "two")}}}},
+       {{"id", "02_node"},
+        {"type", "local"},
+        {"paths", {s.dir / "src2"}},
+        {"hooks", {{"before", barrier("two", "one")}}}}});
+  s.write_config(nodes);
+  const auto r = s.daemon({"--run-once"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(s.snapshots().size() == 1);
+}
