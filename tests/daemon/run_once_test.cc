@@ -165,15 +165,14 @@ TEST_CASE("run-once backs up max_concurrent_jobs nodes at once", "[cli]") {
   };
   Setup s;
   write_file(s.dir / "src2/f", "two");
-  auto nodes = nlohmann::json::array(
-      {{{"id", "01_node"},
-        {"type", "local"},
-        {"paths", {s.src}},
-        {"hooks", {{"before", barrier("one", "two")}}}},
-       {{"id", "02_node"},
-        {"type", "local"},
-        {"paths", {s.dir / "src2"}},
-        {"hooks", {{"before", barrier("two", "one")}}}}});
+  auto nodes = nlohmann::json::array({{{"id", "01_node"},
+                                       {"type", "local"},
+                                       {"paths", {s.src}},
+                                       {"hooks", {{"before", barrier("one", "two")}}}},
+                                      {{"id", "02_node"},
+                                       {"type", "local"},
+                                       {"paths", {s.dir / "src2"}},
+                                       {"hooks", {{"before", barrier("two", "one")}}}}});
   s.write_config(nodes);
   const auto r = s.daemon({"--run-once"});
   INFO(r.err);
