@@ -18,7 +18,8 @@ while (($#)); do
 done
 if ((${#targets[@]} == 0)); then
   targets=(find_records tar_stream sftp_packets config hash_store snapshot_record tree_listing
-           control_request status_report envelope pack_header index_file key_file s3_xml)
+           control_request status_report envelope pack_header index_file key_file s3_xml
+           copy_state restore_output)
 fi
 
 scripts/install-deps.sh --fuzz

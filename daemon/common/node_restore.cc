@@ -23,10 +23,11 @@ std::string control_name() {
   return ".nbrestore-control-" + std::string(hex);
 }
 
-// The script's own lines: after its "start" (a login shell's start-up output comes before),
-// up to its "end STATUS", which must be there.
-Result<std::vector<std::string>> script_lines(const std::string& output, const std::string& where,
-                                              const CommandOutcome& outcome) {
+}  // namespace
+
+Result<std::vector<std::string>> restore_script_lines(const std::string& output,
+                                                      const std::string& where,
+                                                      const CommandOutcome& outcome) {
   constexpr std::string_view kStart = "nodebackup restore: start\n";
   constexpr std::string_view kEnd = "nodebackup restore: end ";
   const auto start = output.find(kStart);
@@ -50,6 +51,8 @@ Result<std::vector<std::string>> script_lines(const std::string& output, const s
   return lines;
 }
 
+namespace {
+
 Result<NodeRestore> restore_over_ssh(const repo::Repository& repo,
                                      const repo::SnapshotRecord& record,
                                      const std::vector<std::string>& paths,
@@ -67,7 +70,7 @@ Result<NodeRestore> restore_over_ssh(const repo::Repository& repo,
         return {};
       });
   if (!outcome) return std::unexpected(outcome.error());
-  auto lines = script_lines(outcome->output, out.where, *outcome);
+  auto lines = restore_script_lines(outcome->output, out.where, *outcome);
   if (!lines) return std::unexpected(lines.error());
   if (outcome->exit_code != 0 && outcome->exit_code != 1) {
     std::string said;
@@ -86,6 +89,15 @@ Result<NodeRestore> restore_over_ssh(const repo::Repository& repo,
 }
 
 }  // namespace
+
+Result<repo::RestoreReport> restore_here(const repo::Repository& repo,
+                                         const repo::SnapshotRecord& record,
+                                         const std::vector<std::string>& paths,
+                                         const std::string& target) {
+  repo::RestoreOptions options;
+  options.ownership = ::geteuid() == 0;
+  return repo::restore(repo, record, paths, target, options);
+}
 
 std::vector<std::string> node_restore_paths(const repo::SnapshotRecord& record,
                                             const std::vector<std::string>& paths) {
@@ -108,9 +120,7 @@ Result<NodeRestore> restore_to_node(const repo::Repository& repo,
   const std::vector<std::string> paths = node_restore_paths(record, requested);
   if (paths.empty()) return fail("restore --to-node", node.id, ENOENT, "nothing to restore");
   if (node.type == config::NodeType::local) {
-    repo::RestoreOptions options;
-    options.ownership = ::geteuid() == 0;
-    auto report = repo::restore(repo, record, paths, target, options);
+    auto report = restore_here(repo, record, paths, target);
     if (!report) return std::unexpected(report.error());
     return NodeRestore{std::move(*report), node.id + ":" + target};
   }

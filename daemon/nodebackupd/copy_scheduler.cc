@@ -204,7 +204,11 @@ void CopyScheduler::finished(const std::string& name, CopyRun run) {
 
 // Serialised here, written on the saver: the event loop never waits for an fsync.
 void CopyScheduler::save() {
-  asio::post(saver_, [dir = state_dir_, text = copy_state_text(slots_)] {
+  std::vector<std::pair<config::CopyTarget, CopyHistory>> copies;
+  for (const auto& [name, slot] : slots_) {
+    if (!slot->removed) copies.emplace_back(slot->copy, slot->history);
+  }
+  asio::post(saver_, [dir = state_dir_, text = copy_state_text(copies)] {
     if (auto r = save_copy_state(dir, text); !r) {
       spdlog::error("copy state: {}", r.error().message());
     }

@@ -18,7 +18,6 @@
 
 #include "config/config.h"
 #include "nodebackupd/copy_slot.h"
-#include "nodebackupd/copy_state.h"
 #include "repo/repository.h"
 
 namespace nb::daemon {

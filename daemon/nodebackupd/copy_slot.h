@@ -11,27 +11,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/copy_history.h"
 #include "config/config.h"
-#include "repo/copy.h"
 
 namespace nb::daemon {
-
-struct CopyRun {
-  int64_t started_ns = 0;
-  int64_t finished_ns = 0;
-  bool ok = false;
-  bool interrupted = false;  // the daemon stopped it; not recorded in the state dir
-  std::optional<std::string> error;
-  repo::CopyReport report;
-};
-
-// What survives a restart (<state_dir>/copies.json): enough to schedule the next copy one
-// interval after the last, to show the last result, and to know a failure was reported.
-struct CopyHistory {
-  int64_t last_success_ns = 0;
-  int consecutive_failures = 0;
-  std::optional<CopyRun> last_run;
-};
 
 struct CopySlot {
   CopySlot(boost::asio::io_context& io, config::CopyTarget target)

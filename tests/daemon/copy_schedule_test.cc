@@ -10,6 +10,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "common/copy_history.h"
 #include "daemon/daemon_fixture.h"
 #include "repo/repository.h"
 #include "repo/restore.h"
@@ -192,6 +193,48 @@ TEST_CASE("copy: the last copy is remembered across a restart, and not repeated 
   // Due one interval after the last copy ended, not at the start.
   REQUIRE(after["next_run"].is_string());
   CHECK(seconds_of(after["next_run"]) - seconds_of(after["last_run"]["finished"]) == 3600);
+}
+
+TEST_CASE(
+    "copy: SIGKILL while copies run and copies.json is rewritten leaves a history that loads "
+    "and a target that verifies",
+    "[daemon][copy][kill]") {
+  DaemonFixture f;
+  const std::string offsite = f.dir / "offsite";
+  f.write_config(DaemonFixture::local_node("01_node", f.src, "1h"),
+                 {{"copy", {{{"to", offsite}, {"interval", "1s"}}}}});
+  // Copies go every second, each ending in a rewrite of copies.json: the kill lands after a
+  // different number of them each trial, at whatever instant of the next copy or save.
+  for (int trial = 0; trial < 4; ++trial) {
+    INFO("trial " << trial);
+    auto& d = f.start_ready();
+    std::string finished;
+    for (int copies = 0; copies <= trial; ++copies) {
+      // (the first copy may run before the first backup: it is not counted)
+      const auto copy = wait_for_copy(d, [&](const json& last) {
+        return last["ok"] == true && last["finished"] != finished &&
+               last["snapshots_copied"].get<int>() + last["snapshots_present"].get<int>() > 0;
+      });
+      finished = copy["last_run"]["finished"];
+    }
+    d.signal(SIGKILL);
+    CHECK(d.wait_exit() == -1);
+
+    auto history = daemon::load_copy_state(f.state);
+    REQUIRE(history);
+    CHECK(history->size() == 1);
+    auto target = repo::Repository::open(offsite, /*create=*/false);
+    REQUIRE(target);
+    auto verified = repo::verify(**target, {});
+    REQUIRE(verified);
+    CHECK(verified->problems.empty());
+    CHECK((*target)->find_snapshot("01_node", "latest"));
+  }
+  // The restarted daemon takes the history up without complaint.
+  auto& last = f.start_ready();
+  const auto after = copy_entry(last.request({{"command", "status"}}));
+  CHECK(after["last_run"].is_object());
+  CHECK(last.log().find("read copy state") == std::string::npos);
 }
 
 TEST_CASE("copy: a reload adds and removes copy targets", "[daemon][copy]") {

@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 #include "common/control_request.h"
+#include "common/copy_history.h"
+#include "common/node_restore.h"
 #include "common/status_schema.h"
 #include "config/config.h"
 #include "fs/ssh/find_records.h"
@@ -116,6 +118,22 @@ void s3_xml(const uint8_t* data, size_t size) {
   (void)repo::s3::parse_upload_id(xml);
   (void)repo::s3::parse_error_reply(xml);
   (void)repo::s3::parse_iso_time(xml);
+}
+
+// The daemon's copies.json, as a disk or a hand may have left it.
+void copy_state(const uint8_t* data, size_t size) {
+  (void)daemon::parse_copy_state(text(data, size), "copies.json");
+}
+
+// What the node's restore script (and its login shell) said, with each exit status that
+// matters to the reader.
+void restore_output(const uint8_t* data, size_t size) {
+  const std::string output(text(data, size));
+  for (const int status : {0, 1, 4}) {
+    CommandOutcome outcome;
+    outcome.exit_code = status;
+    (void)restore_script_lines(output, "node:/", outcome);
+  }
 }
 
 void config(const uint8_t* data, size_t size) {
@@ -256,6 +274,8 @@ const Target kTargets[] = {
     {"index_file", index_file},
     {"key_file", key_file},
     {"s3_xml", s3_xml},
+    {"copy_state", copy_state},
+    {"restore_output", restore_output},
     {nullptr, nullptr},
 };
 

@@ -1,4 +1,4 @@
-#include "nodebackupd/copy_state.h"
+#include "common/copy_history.h"
 
 #include <cerrno>
 #include <exception>
@@ -52,8 +52,12 @@ Result<CopyHistories> load_copy_state(const std::string& state_dir) {
     if (text.error().code() == ENOENT) return CopyHistories{};
     return std::unexpected(text.error());
   }
+  return parse_copy_state(*text, path);
+}
+
+Result<CopyHistories> parse_copy_state(std::string_view text, const std::string& path) {
   try {
-    const json j = json::parse(*text);
+    const json j = json::parse(text);
     if (integer_field<int>(j, "version") != 1) {
       return fail("read copy state", path, EPROTO, "unknown version");
     }
@@ -73,13 +77,11 @@ Result<CopyHistories> load_copy_state(const std::string& state_dir) {
   }
 }
 
-std::string copy_state_text(const std::map<std::string, std::unique_ptr<CopySlot>>& slots) {
+std::string copy_state_text(const std::vector<std::pair<config::CopyTarget, CopyHistory>>& list) {
   auto copies = json::array();
-  for (const auto& [name, slot] : slots) {
-    if (slot->removed) continue;
-    const auto& h = slot->history;
-    copies.push_back({{"to", slot->copy.to},
-                      {"node", slot->copy.node},
+  for (const auto& [copy, h] : list) {
+    copies.push_back({{"to", copy.to},
+                      {"node", copy.node},
                       {"last_success_ns", h.last_success_ns},
                       {"consecutive_failures", h.consecutive_failures},
                       {"last_run", h.last_run ? run_json(*h.last_run) : json()}});
