@@ -153,9 +153,7 @@ int restore(const Invocation& inv) {
     if (!restored) return failure(restored.error());
     done = std::move(*restored);
   } else {
-    repo::RestoreOptions options;
-    options.ownership = ::geteuid() == 0;
-    auto report = repo::restore(*repo, *record, paths, target, options);
+    auto report = restore_here(*repo, *record, paths, target);
     if (!report) return failure(report.error());
     done = NodeRestore{std::move(*report), target};
   }

@@ -1,8 +1,14 @@
 #include "repo/file_content.h"
 
+#include <algorithm>
+
 #include "repo/chunk_list.h"
 
 namespace nb::repo {
+
+bool all_zero(std::string_view data) {
+  return std::all_of(data.begin(), data.end(), [](char c) { return c == 0; });
+}
 
 Result<uint64_t> read_file_content(const Repository& repo, const TreeEntry& entry,
                                    const std::string& shown,

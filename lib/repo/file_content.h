@@ -16,6 +16,9 @@ namespace nb::repo {
 // sound but do not add up to the recorded size and hash fails after the last one (so `out`
 // may have received content by then: a caller that must not show a partial file keeps it
 // back until this returns). `shown` names the file in errors. Returns the bytes handed out.
+// Whether a chunk is all zeros: a hole of a sparse file, which restores leave unwritten.
+bool all_zero(std::string_view data);
+
 Result<uint64_t> read_file_content(const Repository& repo, const TreeEntry& entry,
                                    const std::string& shown,
                                    const std::function<Result<>(std::string_view)>& out);

@@ -143,10 +143,6 @@ class Restorer {
     return {};
   }
 
-  static bool all_zero(std::string_view data) {
-    return std::all_of(data.begin(), data.end(), [](char c) { return c == 0; });
-  }
-
   Result<> file(int dirfd, const TreeEntry& e, const std::string& shown) {
     const std::string temp = ".nbrestore" + temp_suffix();
     if (e.links > 1) {

@@ -19,10 +19,6 @@ namespace {
 
 using Sink = std::function<Result<>(std::string_view)>;
 
-bool all_zero(std::string_view data) {
-  return std::all_of(data.begin(), data.end(), [](char c) { return c == 0; });
-}
-
 struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };

@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -235,6 +236,15 @@ struct Mounted {
   ~Mounted() { (void)std::system(("umount " + path).c_str()); }
 };
 
+// What `dir` holds, by name.
+std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // No staging directory is left behind in `dir`.
 void check_no_staging(const std::string& dir) {
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -257,11 +267,7 @@ TEST_CASE("restore --to-node writes the snapshot onto an exec node, never throug
   std::filesystem::create_directories(outside);
   run("echo precious > " + outside + "/victim");
   const auto outside_unchanged = [&] {
-    std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(outside)) {
-      names.push_back(e.path().filename());
-    }
-    CHECK(names == std::vector<std::string>{"victim"});
+    CHECK(names_in(outside) == std::vector<std::string>{"victim"});
     CHECK(output_of("cat " + outside + "/victim") == "precious\n");
   };
   // The first component of the tree's path, above the snapshot's root ("/tmp"): planted as a
@@ -396,11 +402,7 @@ TEST_CASE("restore --to-node onto a node that cannot store it all changes nothin
   REQUIRE_FALSE(restored);
   CHECK_THAT(restored.error().message(), Catch::Contains("No space left on device"));
   CHECK_THAT(restored.error().message(), Catch::Contains("nothing on the node was changed"));
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(target)) {
-    names.push_back(e.path().filename());
-  }
-  CHECK(names == std::vector<std::string>{"keep"});
+  CHECK(names_in(target) == std::vector<std::string>{"keep"});
   CHECK(read_whole(target + "/keep") == "kept");
 }
 
